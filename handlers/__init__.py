@@ -1,0 +1,1 @@
+"""Business rules, one package per domain; no broker, no driver, no clock."""

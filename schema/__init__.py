@@ -1,0 +1,1 @@
+"""Wire contracts: pydantic models of the CloudEvents envelope and every event's data."""

@@ -1,0 +1,1 @@
+"""The runtime: settings, topology, consumer loop, outbox, retries, DLQ, CLI and monitor."""

@@ -1,0 +1,84 @@
+"""Numbered SQL migrations: applied once each, in order, each in its own transaction."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from handlers.queries import SQL_DIR
+
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# Any fixed number: serialises concurrent `haodian migrate` / worker start-ups.
+_ADVISORY_LOCK_KEY = 0x6861_6F64
+
+
+class MigrationError(Exception):
+    """The database's migration history does not match the files."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_name.sql")
+        found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migration files share a version: {versions}")
+    return found
+
+
+async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply what is missing; returns the names applied. Refuses edited history."""
+    migrations = discover(directory)
+    await conn.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
+    try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version    integer     PRIMARY KEY,
+                   name       text        NOT NULL,
+                   checksum   text        NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        applied = {
+            row["version"]: row
+            for row in await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
+        }
+        known = {m.version for m in migrations}
+        for version, row in applied.items():
+            if version not in known:
+                raise MigrationError(f"migration {version:04d}_{row['name']} was applied "
+                                     "but its file is gone")
+        done = []
+        for m in migrations:
+            row = applied.get(m.version)
+            if row is not None:
+                if row["checksum"] != m.checksum:
+                    raise MigrationError(
+                        f"migration {m.version:04d}_{m.name}.sql was edited after it was "
+                        "applied; add a new migration instead")
+                continue
+            async with conn.transaction():
+                await conn.execute(m.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
+                    m.version, m.name, m.checksum)
+            done.append(f"{m.version:04d}_{m.name}")
+        return done
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)

@@ -1,0 +1,27 @@
+"""Reason codes of the deposit domain (refund rejections and permanent errors)."""
+
+STORE_UNKNOWN = "store_unknown"
+NOT_LEGACY_MERCHANT = "not_legacy_merchant"
+NO_EXCESS_DEPOSIT = "no_excess_deposit"
+STORE_HAS_OPEN_OBLIGATIONS = "store_has_open_obligations"
+DEPOSIT_PAYMENT_CONFLICT = "deposit_payment_conflict"
+REFUND_REQUEST_CONFLICT = "refund_request_conflict"
+STORE_TYPE_UNKNOWN = "store_type_unknown"
+
+REASONS: dict[str, str] = {
+    STORE_UNKNOWN: "deposit refund requested for a store that was never opened",
+    NOT_LEGACY_MERCHANT: "plan_migration requested by a store holding no legacy_mall deposit",
+    NO_EXCESS_DEPOSIT: (
+        "after paying the store's debt, nothing is left above the deposit the store must keep"
+    ),
+    STORE_HAS_OPEN_OBLIGATIONS: (
+        "store_closed requested while the store has unsettled orders or open after-sales"
+    ),
+    DEPOSIT_PAYMENT_CONFLICT: (
+        "a deposit payment_id seen before with another store, amount or plan (DLQ)"
+    ),
+    REFUND_REQUEST_CONFLICT: (
+        "a deposit refund request_id seen before with another store or reason (DLQ)"
+    ),
+    STORE_TYPE_UNKNOWN: "the store's type has no standard deposit requirement (DLQ)",
+}

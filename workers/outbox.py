@@ -1,0 +1,113 @@
+"""Result events: wrapping handler results in CloudEvents, the outbox rows, publishing them."""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+from aio_pika import DeliveryMode, Message
+from aio_pika.abc import AbstractExchange
+
+from handlers.base import Incoming, Result
+from handlers.queries import load_queries
+from schema.envelope import CONTENT_TYPE
+
+Q = load_queries("runtime")
+RESULT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:haodian:results")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEvent:
+    event_id: uuid.UUID
+    routing_key: str
+    body: bytes
+    outbox_id: int | None = None
+
+
+def result_id(result_type: str, id_key: str) -> uuid.UUID:
+    return uuid.uuid5(RESULT_NAMESPACE, f"{result_type}|{id_key}")
+
+
+def wrap(result: Result, cause: Incoming[Any]) -> OutgoingEvent:
+    """The result as a CloudEvent. Its time is the cause's time, so replaying the same
+    input yields the same bytes."""
+    key = result.id_key if result.id_key is not None else (
+        f"{cause.source}|{cause.id}|{result.subject}")
+    event_id = result_id(result.type, key)
+    return OutgoingEvent(event_id, result.type, _envelope(
+        event_id, result.type, cause.time, result.subject, cause.id, result.data))
+
+
+def rejection(
+    event_id: str, source: str | None, event_type: str | None, reason: str, time: datetime
+) -> OutgoingEvent:
+    """The `event.rejected` result for an input that could not be processed."""
+    rid = result_id("event.rejected", f"{source}|{event_id}|{reason}")
+    data = {"event_id": event_id, "event_source": source, "event_type": event_type,
+            "reasons": [reason]}
+    return OutgoingEvent(rid, "event.rejected",
+                         _envelope(rid, "event.rejected", time, event_id, event_id, data))
+
+
+def _envelope(event_id: uuid.UUID, event_type: str, time: datetime, subject: str,
+              causation_id: str, data: Any) -> bytes:
+    return orjson.dumps({
+        "specversion": "1.0", "id": str(event_id), "source": "haodian", "type": event_type,
+        "time": time.isoformat(), "datacontenttype": "application/json",
+        "subject": subject, "causationid": causation_id, "data": data,
+    })
+
+
+async def insert(conn: asyncpg.Connection, events: Sequence[OutgoingEvent]) -> list[OutgoingEvent]:
+    """Write outbox rows in the caller's transaction; returns the rows actually new."""
+    if not events:
+        return []
+    unique = list({e.event_id: e for e in events}.values())
+    rows = await conn.fetch(Q.insert_outbox, [e.event_id for e in unique],
+                            [e.routing_key for e in unique], [e.body for e in unique])
+    by_id = {e.event_id: e for e in unique}
+    return [OutgoingEvent(r["event_id"], by_id[r["event_id"]].routing_key,
+                          by_id[r["event_id"]].body, r["id"]) for r in rows]
+
+
+def to_message(event: OutgoingEvent) -> Message:
+    return Message(event.body, content_type=CONTENT_TYPE, delivery_mode=DeliveryMode.PERSISTENT,
+                   message_id=str(event.event_id), type=event.routing_key, app_id="haodian")
+
+
+async def publish(exchange: AbstractExchange, events: Sequence[OutgoingEvent]) -> list[int]:
+    """Publish with confirms, concurrently; returns the outbox ids the broker confirmed."""
+    if not events:
+        return []
+    outcomes = await asyncio.gather(
+        *(exchange.publish(to_message(e), routing_key=e.routing_key) for e in events),
+        return_exceptions=True)
+    return [e.outbox_id for e, outcome in zip(events, outcomes, strict=True)
+            if not isinstance(outcome, BaseException) and e.outbox_id is not None]
+
+
+async def mark_published(conn: asyncpg.Connection, outbox_ids: Sequence[int]) -> None:
+    """Losing this write only means a re-publish with the same id, so it skips fsync."""
+    if not outbox_ids:
+        return
+    async with conn.transaction():
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        await conn.execute(Q.mark_outbox_published, list(outbox_ids))
+
+
+async def relay_stale(
+    conn: asyncpg.Connection, exchange: AbstractExchange, min_age_s: float, limit: int = 500
+) -> int:
+    """Publish rows left behind by a crash or an outage; returns how many were sent."""
+    async with conn.transaction():
+        rows = await conn.fetch(Q.claim_stale_outbox, min_age_s, limit)
+        events = [OutgoingEvent(r["event_id"], r["routing_key"], r["body"], r["id"])
+                  for r in rows]
+        confirmed = await publish(exchange, events)
+        if confirmed:
+            await conn.execute(Q.mark_outbox_published, confirmed)
+    return len(confirmed)

@@ -1,0 +1,15 @@
+"""Reason codes of the runtime itself (the domains' own are in handlers/<domain>/reasons.py)."""
+
+REASONS: dict[str, str] = {
+    "content_type_unsupported": "the message's content type is not CloudEvents JSON",
+    "malformed_json": "the body is not valid UTF-8 JSON",
+    "envelope_invalid": "the CloudEvents envelope is missing attributes or has wrong ones",
+    "type_mismatch": "the event `type` differs from the routing key",
+    "event_type_unknown": "no handler in this domain takes this event type",
+    "schema_invalid": "the event's data does not match the schema of its type",
+    "money_not_integer": "a `_fen` amount is not an integer number of fen (floats are refused)",
+    "conflicting_duplicate": "the same (source, id) was seen before with a different body",
+    "retries_exhausted": "a transient failure persisted through every retry",
+    "redelivery_limit": "workers died repeatedly while holding this message (poison message)",
+    "handler_error": "the handler failed unexpectedly on every retry",
+}

@@ -1,0 +1,408 @@
+"""The worker process: consume in batches, commit, publish results, settle messages.
+
+Per domain, one channel consumes the domain queue and a loop takes batches from it
+(up to batch_size messages or batch_wait_ms after the first). A batch is decoded,
+committed in one PostgreSQL transaction (workers/batch.py), then: rejected messages are
+copied to the DLQ and retried ones to the retry path (with confirms), every message
+is acked, and the batch's result events are published from the outbox with confirms.
+A relay task publishes outbox rows a crash or an outage left behind.
+"""
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import asyncpg
+import structlog
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
+
+from handlers.base import ChunkedRoute, Domain
+from workers import metrics, outbox, topology
+from workers.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
+from workers.decode import Rejected, decode
+from workers.errors import DatabaseUnavailable, is_connection_error
+from workers.registry import routes_by_type
+from workers.settings import Settings, redact
+
+log = structlog.get_logger()
+
+ATTEMPT_HEADER = "x-haodian-attempt"
+ROUTING_KEY_HEADER = "x-haodian-routing-key"
+RELAY_INTERVAL_S = 2.0
+RELAY_MIN_AGE_S = 5.0
+
+
+def _int_header(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return 0
+
+
+class Batcher:
+    """Collects deliveries from the broker's callback; hands out batches."""
+
+    def __init__(self, size: int, wait_s: float) -> None:
+        self.size, self.wait_s = size, wait_s
+        self.buffer: deque[AbstractIncomingMessage] = deque()
+        self.arrived = asyncio.Event()
+        self.last_arrival = time.monotonic()
+
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        self.buffer.append(message)
+        self.last_arrival = time.monotonic()
+        if len(self.buffer) == 1 or len(self.buffer) >= self.size:
+            self.arrived.set()
+
+    async def next_batch(self, idle_timeout_s: float | None) -> list[AbstractIncomingMessage]:
+        """Up to `size` messages; [] when nothing came within idle_timeout_s."""
+        while not self.buffer:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), idle_timeout_s)
+            except TimeoutError:
+                return []
+        deadline = time.monotonic() + self.wait_s
+        while len(self.buffer) < self.size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), remaining)
+        return [self.buffer.popleft() for _ in range(min(self.size, len(self.buffer)))]
+
+
+class DomainLoop:
+    """One domain's queue, batcher and processor."""
+
+    def __init__(self, domain: Domain, settings: Settings) -> None:
+        self.domain = domain
+        self.routes = routes_by_type(domain)
+        self.batcher = Batcher(settings.batch_size, settings.batch_wait_ms / 1000)
+        self.processor = BatchProcessor(domain, settings.max_attempts, settings.chunk_size)
+        self.queue: AbstractQueue | None = None
+        self.consumer_tag: str | None = None
+        self.processed = 0
+
+
+class Worker:
+    def __init__(self, settings: Settings, domains: Sequence[Domain], *, burst: bool = False,
+                 burst_idle_s: float = 1.0) -> None:
+        self.settings = settings
+        self.loops = [DomainLoop(d, settings) for d in domains]
+        self.burst = burst
+        self.burst_idle_s = burst_idle_s
+        self.stopping = asyncio.Event()
+        self.stop_deadline = float("inf")
+        self.connection: AbstractRobustConnection | None = None
+        self.pool: asyncpg.Pool | None = None
+        self.publish_channel: AbstractRobustChannel | None = None
+        self.results: AbstractExchange | None = None
+        self.dlx: AbstractExchange | None = None
+        self.retry: AbstractExchange | None = None
+        self._cancelling: list[asyncio.Task[None]] = []
+
+    # ---- life cycle -------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self.start()
+            tasks = [asyncio.create_task(self._consume_loop(d), name=d.domain.name)
+                     for d in self.loops]
+            relay = asyncio.create_task(self._relay_loop(), name="relay")
+            await asyncio.gather(*tasks)
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await self._flush_outbox()
+            return 0
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.close()
+
+    async def start(self) -> None:
+        s = self.settings
+        log.info("worker_starting", amqp=redact(s.amqp_url), database=redact(s.database_url),
+                 domains=[d.domain.name for d in self.loops], prefetch=s.prefetch,
+                 batch_size=s.batch_size, batch_wait_ms=s.batch_wait_ms, burst=self.burst)
+        self.pool = await asyncpg.create_pool(str(s.database_url), min_size=2,
+                                              max_size=s.db_pool_size)
+        self.connection = await aio_pika.connect_robust(str(s.amqp_url),
+                                                        client_properties={"connection_name":
+                                                                           "haodian-worker"})
+        self.publish_channel = await self.connection.channel(publisher_confirms=True)
+        await topology.declare(self.publish_channel, topology.build_topology(
+            [(d.domain.name, d.domain.binding_keys) for d in self.loops], s.retry_delays_s))
+        self.results = await self.publish_channel.get_exchange(topology.RESULTS)
+        self.dlx = await self.publish_channel.get_exchange(topology.DLX)
+        self.retry = await self.publish_channel.get_exchange(topology.RETRY)
+        for d in self.loops:
+            channel = await self.connection.channel()
+            await channel.set_qos(prefetch_count=s.prefetch)
+            d.queue = await channel.get_queue(topology.domain_queue(d.domain.name))
+            d.consumer_tag = await d.queue.consume(d.batcher.on_message)
+        log.info("worker_started")
+
+    def request_stop(self) -> None:
+        if self.stopping.is_set():
+            return
+        log.info("worker_stopping", grace_period_s=self.settings.grace_period_s)
+        self.stop_deadline = time.monotonic() + self.settings.grace_period_s
+        self.stopping.set()
+        self._cancelling = [asyncio.create_task(self._cancel_consumer(d)) for d in self.loops
+                            if d.queue is not None and d.consumer_tag is not None]
+
+    async def _cancel_consumer(self, d: DomainLoop) -> None:
+        assert d.queue is not None and d.consumer_tag is not None
+        with contextlib.suppress(Exception):
+            await d.queue.cancel(d.consumer_tag)
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.connection.close(), 5)
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.pool.close(), 5)
+        log.info("worker_stopped", processed={d.domain.name: d.processed for d in self.loops})
+
+    # ---- consuming --------------------------------------------------------------------
+    async def _consume_loop(self, d: DomainLoop) -> None:
+        structlog.contextvars.bind_contextvars(domain=d.domain.name)
+        while True:
+            if self.stopping.is_set() and not d.batcher.buffer:
+                return
+            if time.monotonic() > self.stop_deadline:
+                log.warning("grace_period_over", unprocessed=len(d.batcher.buffer))
+                return  # closing the connection hands unacked messages back
+            idle = 0.1 if self.stopping.is_set() else self.burst_idle_s
+            messages = await d.batcher.next_batch(idle)
+            if messages:
+                await self._process(d, messages)
+            elif self.burst and await self._drained(d):
+                self.request_stop()
+
+    async def _drained(self, d: DomainLoop) -> bool:
+        """Burst mode: the domain's queue and its retry queues are empty."""
+        if time.monotonic() - d.batcher.last_arrival < self.burst_idle_s:
+            return False
+        assert self.publish_channel is not None
+        names = [topology.domain_queue(d.domain.name)] + [
+            topology.retry_queue(d.domain.name, s) for s in self.settings.retry_delays_s]
+        for name in names:
+            q = await self.publish_channel.declare_queue(name, passive=True)
+            if q.declaration_result.message_count:
+                return False
+        return all(not other.batcher.buffer for other in self.loops)
+
+    def _delivery(self, d: DomainLoop, m: AbstractIncomingMessage) -> Delivery:
+        headers = m.headers or {}
+        routing_key = str(headers.get(ROUTING_KEY_HEADER) or m.routing_key or "")
+        attempt = _int_header(headers.get(ATTEMPT_HEADER))
+        redeliveries = _int_header(headers.get("x-delivery-count"))
+        delivery = Delivery(m.body, routing_key, attempt,
+                            decode(m.body, m.content_type, routing_key, d.routes), handle=m)
+        if redeliveries > self.settings.max_redeliveries:
+            # Workers died holding it again and again (kill -9, OOM): poison.
+            delivery.reject("redelivery_limit", f"delivered {redeliveries + 1} times")
+        elif isinstance(delivery.item, Rejected):
+            delivery.reject(delivery.item.reason, delivery.item.detail)
+        return delivery
+
+    async def _process(self, d: DomainLoop, messages: list[AbstractIncomingMessage]) -> None:
+        assert self.pool is not None
+        started = time.monotonic()
+        deliveries = [self._delivery(d, m) for m in messages]
+        dedupe_within_batch(deliveries)
+        metrics.BATCH_SIZE.labels(d.domain.name).observe(len(deliveries))
+        if not await self._with_database(d, lambda: d.processor.commit_batch(self.pool,
+                                                                                deliveries)):
+            await self._requeue(deliveries)
+            return
+        metrics.HANDLE_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
+        now = datetime.now(UTC)
+        for x in deliveries:
+            if x.decoded and x.fate is Fate.ACK and not x.duplicate:
+                metrics.LAG_SECONDS.labels(d.domain.name).observe(
+                    max(0.0, (now - x.decoded.event.time).total_seconds()))
+        batch_results = [e for x in deliveries for e in x.results]
+        for x in deliveries:
+            if (x.decoded and isinstance(x.decoded.route, ChunkedRoute) and x.fate is Fate.ACK
+                    and not x.duplicate):
+                await self._run_long_job(d, x)
+        await asyncio.gather(self._publish_results(batch_results), self._settle(d, deliveries))
+        d.processed += len(deliveries)
+
+    async def _run_long_job(self, d: DomainLoop, x: Delivery) -> None:
+        assert self.pool is not None
+        first = True
+        while True:
+            done = await self._with_database(
+                d, lambda: d.processor.run_chunk(self.pool, x, first))  # noqa: B023
+            if done is None:
+                x.fate = Fate.REQUEUE
+                return
+            first = False
+            await self._publish_results(x.results)
+            x.results = []
+            if done:
+                return
+            if self.stopping.is_set() and time.monotonic() > self.stop_deadline - 2:
+                log.info("long_job_handed_back", event_id=x.decoded.event.id if x.decoded else None)
+                x.fate = Fate.REQUEUE
+                return
+
+    async def _with_database(self, d: DomainLoop, work: Any) -> Any:
+        """Run `work`; while the database is unreachable, wait and run it again.
+        Returns None when the grace period ran out while waiting."""
+        assert self.pool is not None
+        backoff = 0.2
+        while True:
+            try:
+                result = await work()
+                return True if result is None else result
+            except DatabaseUnavailable as exc:
+                metrics.DB_OUTAGES.labels(d.domain.name).inc()
+                log.warning("database_unavailable", error=str(exc)[:200], retry_in_s=backoff)
+            while True:
+                if time.monotonic() > self.stop_deadline:
+                    return None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                try:
+                    async with self.pool.acquire() as conn:
+                        await conn.fetchval("SELECT 1")
+                    log.info("database_back")
+                    break
+                except Exception as exc:
+                    if not is_connection_error(exc):
+                        raise
+
+    # ---- after the commit -----------------------------------------------------------------
+    async def _publish_results(self, events: Sequence[outbox.OutgoingEvent]) -> None:
+        if not events:
+            return
+        assert self.results is not None and self.pool is not None
+        confirmed = await outbox.publish(self.results, events)
+        if len(confirmed) < len(events):
+            log.warning("results_unconfirmed", count=len(events) - len(confirmed))
+        try:
+            async with self.pool.acquire() as conn:
+                await outbox.mark_published(conn, confirmed)
+        except Exception as exc:
+            log.warning("outbox_mark_failed", error=repr(exc)[:200])
+
+    async def _settle(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
+        """Copy rejected and retried messages on (with confirms), then ack or requeue."""
+        copies = []
+        for x in deliveries:
+            if x.fate is Fate.REJECT:
+                copies.append(self._dead_letter(d, x))
+            elif x.fate is Fate.RETRY:
+                copies.append(self._send_to_retry(d, x))
+        if copies:
+            await asyncio.gather(*copies)
+        settled = []
+        for x in deliveries:
+            m: AbstractIncomingMessage = x.handle
+            try:
+                if x.fate is Fate.REQUEUE:
+                    await m.nack(requeue=True)
+                elif x.copied:
+                    await m.ack()
+                    settled.append(x)
+            except Exception as exc:  # channel gone: the broker redelivers, the inbox dedupes
+                log.info("ack_failed", error=repr(exc)[:200])
+        for x in settled:
+            outcome = "duplicate" if x.duplicate else x.fate.value
+            etype = x.identity()[2] or "unknown"
+            metrics.MESSAGES.labels(d.domain.name, etype, outcome).inc()
+
+    def _copy(self, x: Delivery, extra: dict[str, Any]) -> aio_pika.Message:
+        m: AbstractIncomingMessage = x.handle
+        headers = {k: v for k, v in (m.headers or {}).items() if not k.startswith("x-death")}
+        headers.update(extra)
+        headers[ROUTING_KEY_HEADER] = x.routing_key
+        return aio_pika.Message(
+            x.body, headers=headers, content_type=m.content_type,
+            content_encoding=m.content_encoding, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=m.message_id, type=m.type, app_id=m.app_id, timestamp=m.timestamp,
+            correlation_id=m.correlation_id)
+
+    async def _dead_letter(self, d: DomainLoop, x: Delivery) -> None:
+        assert self.dlx is not None
+        event_id, source, event_type = x.identity()
+        message = self._copy(x, {
+            "x-haodian-reason": x.reason, "x-haodian-detail": x.detail[:500],
+            "x-haodian-domain": d.domain.name, ATTEMPT_HEADER: x.attempt,
+            "x-haodian-rejected-at": datetime.now(UTC).isoformat(),
+            "x-haodian-event-id": event_id or "", "x-haodian-source": source or "",
+            "x-haodian-type": event_type or ""})
+        try:
+            await self.dlx.publish(message, routing_key=d.domain.name)
+            metrics.DEAD_LETTERS.labels(d.domain.name, x.reason).inc()
+            log.warning("message_dead_lettered", event_id=event_id, type=event_type,
+                        reason=x.reason, detail=x.detail[:300], attempt=x.attempt)
+        except Exception as exc:
+            x.copied = False
+            log.error("dead_letter_failed", event_id=event_id, error=repr(exc)[:200])
+
+    async def _send_to_retry(self, d: DomainLoop, x: Delivery) -> None:
+        assert self.retry is not None
+        delays = self.settings.retry_delays_s
+        delay_s = delays[min(x.attempt, len(delays) - 1)]
+        message = self._copy(x, {ATTEMPT_HEADER: x.attempt + 1, "x-haodian-last-reason": x.reason})
+        try:
+            await self.retry.publish(message, routing_key=topology.retry_key(d.domain.name,
+                                                                             delay_s))
+            metrics.RETRIES.labels(d.domain.name, x.reason).inc()
+            log.info("message_retry_scheduled", event_id=x.identity()[0], reason=x.reason,
+                     attempt=x.attempt + 1, delay_s=delay_s)
+        except Exception as exc:
+            x.copied = False
+            log.error("retry_publish_failed", error=repr(exc)[:200])
+
+    async def _requeue(self, deliveries: Sequence[Delivery]) -> None:
+        for x in deliveries:
+            with contextlib.suppress(Exception):
+                await x.handle.nack(requeue=True)
+
+    # ---- outbox relay -----------------------------------------------------------------
+    async def _relay_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RELAY_INTERVAL_S)
+            await self._relay_once(RELAY_MIN_AGE_S)
+
+    async def _relay_once(self, min_age_s: float) -> int:
+        assert self.pool is not None and self.results is not None
+        try:
+            async with self.pool.acquire() as conn:
+                sent = await outbox.relay_stale(conn, self.results, min_age_s)
+            if sent:
+                log.info("outbox_relayed", count=sent)
+            return sent
+        except Exception as exc:
+            log.warning("outbox_relay_failed", error=repr(exc)[:200])
+            return 0
+
+    async def _flush_outbox(self) -> None:
+        """At exit, publish anything this or an earlier process left unpublished."""
+        if self.burst:
+            while await self._relay_once(0) > 0:
+                pass

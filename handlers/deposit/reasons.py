@@ -6,7 +6,7 @@ NO_EXCESS_DEPOSIT = "no_excess_deposit"
 STORE_HAS_OPEN_OBLIGATIONS = "store_has_open_obligations"
 DEPOSIT_PAYMENT_CONFLICT = "deposit_payment_conflict"
 REFUND_REQUEST_CONFLICT = "refund_request_conflict"
-STORE_TYPE_UNKNOWN = "store_type_unknown"
+DEPOSIT_REQUIREMENT_MISSING = "deposit_requirement_missing"
 
 REASONS: dict[str, str] = {
     STORE_UNKNOWN: "deposit refund requested for a store that was never opened",
@@ -23,5 +23,7 @@ REASONS: dict[str, str] = {
     REFUND_REQUEST_CONFLICT: (
         "a deposit refund request_id seen before with another store or reason (DLQ)"
     ),
-    STORE_TYPE_UNKNOWN: "the store's type has no standard deposit requirement (DLQ)",
+    DEPOSIT_REQUIREMENT_MISSING: (
+        "the store's type has no standard-plan row in deposit_requirements (DLQ)"
+    ),
 }

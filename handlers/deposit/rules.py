@@ -11,14 +11,13 @@ Order of a decision:
 3. the debt is paid from the deposit first, as far as the deposit goes. A debt larger
    than the deposit takes the whole deposit and the rest of the debt stays on the
    store's available account (later payouts pay it, DESIGN §3.3);
-4. refund = what is left minus what must stay (the standard requirement for a
-   migration, nothing for a closing store); zero or less is `no_excess_deposit`.
+4. refund = what is left minus what must stay (the standard plan's requirement for the
+   store's type on a migration, read from compliance's policy table by the handler;
+   nothing for a closing store); zero or less is `no_excess_deposit`.
    The debt offset of step 3 stands even then: the deposit is security for that debt.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 from typing import Literal
 
 from handlers.deposit.reasons import (
@@ -30,23 +29,13 @@ from handlers.deposit.reasons import (
 
 RefundReason = Literal["plan_migration", "store_closed"]
 
-# Deposit required under the standard plan, by store type (DESIGN §3.2).
-STANDARD_REQUIRED_FEN: Mapping[str, int] = MappingProxyType(
-    {
-        "personal": 100_000,
-        "individual_business": 100_000,
-        "enterprise": 2_000_000,
-        "flagship": 2_000_000,
-        "specialty": 2_000_000,
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class StoreDeposit:
     """A store's deposit position, read under its balance locks (merchant view, fen)."""
 
-    store_type: str | None  # None: the store was never opened
+    opened: bool  # compliance approved the store's opening at some point
+    standard_required_fen: int  # the standard plan's deposit for the store's type
     balance_fen: int  # deposit held for the store
     debt_fen: int  # what the store owes the platform, >= 0
     holds_legacy_deposit: bool  # paid (part of) its deposit under legacy_mall
@@ -70,14 +59,6 @@ class RefundDecision:
         return not self.reasons
 
 
-def compute_required_fen(store_type: str) -> int:
-    """The standard plan's deposit for a store type; ValueError for a type it lacks."""
-    try:
-        return STANDARD_REQUIRED_FEN[store_type]
-    except KeyError:
-        raise ValueError(f"no standard deposit for store type {store_type!r}") from None
-
-
 def compute_debt_fen(available_balance_fen: int) -> int:
     """A store's debt from its debit-positive available balance (a credit is no debt)."""
     return max(0, available_balance_fen)
@@ -90,7 +71,7 @@ def compute_debt_offset_fen(balance_fen: int, debt_fen: int) -> int:
 
 def check_eligibility(reason: RefundReason, store: StoreDeposit) -> tuple[str, ...]:
     """Reasons that stop a request before any money moves."""
-    if store.store_type is None:
+    if not store.opened:
         return (STORE_UNKNOWN,)
     if reason == "plan_migration" and not store.holds_legacy_deposit:
         return (NOT_LEGACY_MERCHANT,)
@@ -101,9 +82,8 @@ def check_eligibility(reason: RefundReason, store: StoreDeposit) -> tuple[str, .
 
 def decide_refund(reason: RefundReason, store: StoreDeposit) -> RefundDecision:
     """Decide one request: debt offset first, then the refund above what must stay."""
-    required_fen = 0
-    if reason == "plan_migration" and store.store_type is not None:
-        required_fen = compute_required_fen(store.store_type)
+    # A closing store keeps nothing; a store that never opened is refused anyway.
+    required_fen = store.standard_required_fen if reason == "plan_migration" and store.opened else 0
 
     def outcome(offset_fen: int, refund_fen: int, reasons: tuple[str, ...]) -> RefundDecision:
         return RefundDecision(

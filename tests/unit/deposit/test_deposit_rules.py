@@ -16,20 +16,23 @@ from handlers.deposit.rules import (
     StoreDeposit,
     apply_decision,
     compute_debt_fen,
-    compute_required_fen,
     decide_refund,
 )
 
+PERSONAL_FEN, ENTERPRISE_FEN = 100_000, 2_000_000  # standard plan, DESIGN §3.2
+
 
 def store(
-    store_type: str | None = "enterprise",
+    required_fen: int | None = ENTERPRISE_FEN,
     balance_fen: int = 3_000_000,
     debt_fen: int = 0,
     legacy: bool = True,
     obligations: bool = False,
 ) -> StoreDeposit:
+    """A store's position; `required_fen` None for a store that never opened."""
     return StoreDeposit(
-        store_type=store_type,
+        opened=required_fen is not None,
+        standard_required_fen=required_fen or 0,
         balance_fen=balance_fen,
         debt_fen=debt_fen,
         holds_legacy_deposit=legacy,
@@ -38,7 +41,7 @@ def store(
 
 
 def test_worked_example_migration_pays_debt_then_refunds_excess_then_nothing_left() -> None:
-    legacy_enterprise = store("enterprise", balance_fen=3_000_000, debt_fen=150_000)
+    legacy_enterprise = store(ENTERPRISE_FEN, balance_fen=3_000_000, debt_fen=150_000)
 
     first = decide_refund("plan_migration", legacy_enterprise)
 
@@ -120,7 +123,7 @@ def test_refund_decision_table(
 def test_debt_larger_than_deposit_takes_the_whole_deposit_and_the_rest_stays(
     reason: RefundReason,
 ) -> None:
-    in_debt = store("personal", balance_fen=100_000, debt_fen=489_998)
+    in_debt = store(PERSONAL_FEN, balance_fen=100_000, debt_fen=489_998)
 
     decision = decide_refund(reason, in_debt)
 
@@ -131,33 +134,30 @@ def test_debt_larger_than_deposit_takes_the_whole_deposit_and_the_rest_stays(
 
 
 @pytest.mark.parametrize(
-    ("store_type", "required_fen", "refund_fen"),
-    [
-        ("personal", 100_000, 2_900_000),
-        ("individual_business", 100_000, 2_900_000),
-        ("enterprise", 2_000_000, 1_000_000),
-        ("flagship", 2_000_000, 1_000_000),
-        ("specialty", 2_000_000, 1_000_000),
-    ],
+    ("required_fen", "refund_fen"),
+    [(PERSONAL_FEN, 2_900_000), (ENTERPRISE_FEN, 1_000_000)],
+    ids=["personal", "enterprise"],
 )
-def test_migration_keeps_the_standard_requirement_of_the_store_type(
-    store_type: str, required_fen: int, refund_fen: int
+def test_migration_keeps_the_standard_requirement_of_the_store(
+    required_fen: int, refund_fen: int
 ) -> None:
-    decision = decide_refund("plan_migration", store(store_type, balance_fen=3_000_000))
+    decision = decide_refund("plan_migration", store(required_fen, balance_fen=3_000_000))
 
     assert decision.required_fen == required_fen
     assert decision.refund_fen == refund_fen
+    assert decision.balance_fen - decision.refund_fen == required_fen
 
 
 def test_closing_store_keeps_nothing_on_deposit() -> None:
-    decision = decide_refund("store_closed", store("enterprise", balance_fen=3_000_000))
+    decision = decide_refund("store_closed", store(ENTERPRISE_FEN, balance_fen=3_000_000))
 
     assert (decision.required_fen, decision.refund_fen) == (0, 3_000_000)
 
 
-def test_unknown_store_type_has_no_requirement() -> None:
-    with pytest.raises(ValueError, match="mall"):
-        compute_required_fen("mall")
+def test_store_never_opened_reports_no_requirement() -> None:
+    decision = decide_refund("plan_migration", store(None, balance_fen=3_000_000))
+
+    assert (decision.required_fen, decision.reasons) == (0, (STORE_UNKNOWN,))
 
 
 @pytest.mark.parametrize(("available_fen", "debt_fen"), [(489_998, 489_998), (0, 0), (-5, 0)])
@@ -177,7 +177,7 @@ fen = st.integers(min_value=0, max_value=10**12)
 
 @given(
     reason=st.sampled_from(["plan_migration", "store_closed"]),
-    store_type=st.sampled_from(["personal", "enterprise", "flagship"]),
+    required_fen=st.sampled_from([PERSONAL_FEN, ENTERPRISE_FEN]),
     balance_fen=fen,
     debt_fen=fen,
     legacy=st.booleans(),
@@ -185,13 +185,13 @@ fen = st.integers(min_value=0, max_value=10**12)
 )
 def test_money_is_conserved_and_never_refunded_below_what_must_stay(
     reason: RefundReason,
-    store_type: str,
+    required_fen: int,
     balance_fen: int,
     debt_fen: int,
     legacy: bool,
     obligations: bool,
 ) -> None:
-    before = store(store_type, balance_fen, debt_fen, legacy, obligations)
+    before = store(required_fen, balance_fen, debt_fen, legacy, obligations)
 
     decision = decide_refund(reason, before)
     after = apply_decision(before, decision)

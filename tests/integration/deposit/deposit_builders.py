@@ -10,8 +10,8 @@ import asyncpg
 
 from handlers import ledger
 from handlers.base import Incoming, Result
-from handlers.queries import load_queries
 from schema.deposit import RESULTS, DepositPaid, DepositRefundRequested
+from workers.verify import checks
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2021, 8, 3, 10, 15, tzinfo=SH)
@@ -141,9 +141,11 @@ async def balances(conn: asyncpg.Connection, store_id: str) -> dict[str, int]:
 
 
 async def violations(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every deposit invariant's offending rows (empty lists when all hold)."""
-    queries = load_queries("verify_deposit")
-    return {
-        name: [dict(r) for r in await conn.fetch(getattr(queries, name))]
-        for name in queries.names()
-    }
+    """Every deposit invariant's offending rows (empty lists when all hold), each block run
+    the way `haodian ledger verify` runs it (workers/verify.py)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name, sql in checks().items():
+        if name.startswith("verify_deposit."):
+            rows = await conn.fetch(f"SELECT * FROM ({sql.rstrip().rstrip(';')}) AS v")
+            found[name.removeprefix("verify_deposit.")] = [dict(r) for r in rows]
+    return found

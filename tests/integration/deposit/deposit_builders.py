@@ -112,7 +112,8 @@ async def add_order(
 
 
 async def add_debt(conn: asyncpg.Connection, store_id: str, debt_fen: int) -> None:
-    """A debt as settlement's clawback leaves it: a debit on the store's available account."""
+    """A debt as settlement's clawback leaves it (no commission to return): the platform
+    refunds the buyer from the bank and debits the store's available account."""
     await ledger.book(
         conn,
         [
@@ -122,7 +123,7 @@ async def add_debt(conn: asyncpg.Connection, store_id: str, debt_fen: int) -> No
                 T0,
                 ("test", "seed"),
                 (ledger.store_account(store_id, "available"), debt_fen),
-                (ledger.CLEARING, -debt_fen),
+                (ledger.BANK, -debt_fen),
             )
         ],
     )
@@ -140,12 +141,14 @@ async def balances(conn: asyncpg.Connection, store_id: str) -> dict[str, int]:
     }
 
 
-async def violations(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every deposit invariant's offending rows (empty lists when all hold), each block run
-    the way `haodian ledger verify` runs it (workers/verify.py)."""
+async def violations(
+    conn: asyncpg.Connection, prefix: str = "verify_deposit."
+) -> dict[str, list[dict[str, Any]]]:
+    """Offending rows of every invariant whose name starts with `prefix` (empty lists when
+    all hold), each block run the way `haodian ledger verify` runs it (workers/verify.py)."""
     found: dict[str, list[dict[str, Any]]] = {}
     for name, sql in checks().items():
-        if name.startswith("verify_deposit."):
+        if name.startswith(prefix):
             rows = await conn.fetch(f"SELECT * FROM ({sql.rstrip().rstrip(';')}) AS v")
-            found[name.removeprefix("verify_deposit.")] = [dict(r) for r in rows]
+            found[name.removeprefix(prefix)] = [dict(r) for r in rows]
     return found

@@ -84,6 +84,9 @@ async def test_worked_example_pays_the_debt_refunds_the_excess_then_nothing(
     assert (wire(second)["balance_fen"], wire(second)["debt_offset_fen"]) == (2_000_000, 0)
     assert await balances(pg, store) == {"deposit_fen": 2_000_000, "debt_fen": 0}
     assert await violations(pg) == NO_VIOLATIONS
+    # the whole ledger too: entries balance, running balances equal their lines
+    ledger_wide = await violations(pg, prefix="")
+    assert {name: rows for name, rows in ledger_wide.items() if rows} == {}
 
 
 async def test_payment_books_bank_to_store_deposit_and_answers_nothing(

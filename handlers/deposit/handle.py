@@ -22,6 +22,7 @@ from handlers.deposit.reasons import (
     DEPOSIT_PAYMENT_CONFLICT,
     DEPOSIT_REQUIREMENT_MISSING,
     REFUND_REQUEST_CONFLICT,
+    REFUND_REQUEST_UNDECIDED,
 )
 from handlers.queries import load_queries
 from schema.deposit import (
@@ -243,7 +244,7 @@ def _recorded_decision(row: Mapping[str, Any]) -> rules.RefundDecision:
     if row["outcome"] is None:
         # Only possible if the deciding transaction has not committed, which the claim's
         # row lock rules out; retry rather than answer without a decision.
-        raise TransientError("refund_request_undecided", row["request_id"])
+        raise TransientError(REFUND_REQUEST_UNDECIDED, row["request_id"])
     return rules.RefundDecision(
         reason=row["reason"],
         balance_fen=row["balance_fen"],

@@ -7,6 +7,7 @@ STORE_HAS_OPEN_OBLIGATIONS = "store_has_open_obligations"
 DEPOSIT_PAYMENT_CONFLICT = "deposit_payment_conflict"
 REFUND_REQUEST_CONFLICT = "refund_request_conflict"
 DEPOSIT_REQUIREMENT_MISSING = "deposit_requirement_missing"
+REFUND_REQUEST_UNDECIDED = "refund_request_undecided"
 
 REASONS: dict[str, str] = {
     STORE_UNKNOWN: "deposit refund requested for a store that was never opened",
@@ -25,5 +26,8 @@ REASONS: dict[str, str] = {
     ),
     DEPOSIT_REQUIREMENT_MISSING: (
         "the store's type has no standard-plan row in deposit_requirements (DLQ)"
+    ),
+    REFUND_REQUEST_UNDECIDED: (
+        "a repeated request_id whose first decision is not visible yet (retried)"
     ),
 }

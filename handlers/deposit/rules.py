@@ -5,7 +5,9 @@ holds for the store, a positive debt is money the store owes the platform.
 
 Order of a decision:
 1. a store that was never opened is rejected (`store_unknown`);
-2. eligibility: `plan_migration` needs a legacy_mall deposit (`not_legacy_merchant`),
+2. eligibility: `plan_migration` needs a legacy_mall deposit (`not_legacy_merchant`;
+   a store that ever paid under legacy_mall keeps counting as legacy after migrating,
+   so §3.4's second migration request gets `no_excess_deposit`),
    `store_closed` needs no unsettled orders or open after-sales
    (`store_has_open_obligations`); an ineligible request moves no money;
 3. the debt is paid from the deposit first, as far as the deposit goes. A debt larger

@@ -7,15 +7,23 @@ at the end of the session.
     pg            asyncpg connection inside a transaction rolled back after the test
     database_url  URL of the session's migrated database
     clean_db      truncates every non-seed table before the test (for worker tests)
+    amqp_url      URL of the session's vhost
+    settings      worker settings for the session (short retry delays), clean db and queues
+    bus           publish events and collect result events on the session's vhost
 """
 
 import os
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 
+import aio_pika
 import asyncpg
 import pytest
+from harness import Bus, test_settings
 
 from workers.migrate import migrate
+from workers.settings import Settings
+from workers.setup import declare_topology, full_topology
 
 ADMIN_DATABASE_URL = os.environ.get("HAODIAN_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 SESSION_NAME = f"haodian_t_{os.getpid()}"
@@ -84,3 +92,46 @@ async def clean_db(database_url: str, seed_tables: frozenset[str]) -> str:
     finally:
         await conn.close()
     return database_url
+
+
+# ---- RabbitMQ --------------------------------------------------------------------------
+ADMIN_AMQP_URL = os.environ.get("HAODIAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """A private vhost with the full topology (retry delays of the test settings)."""
+    _rabbitmqctl("add_vhost", SESSION_NAME)
+    _rabbitmqctl("set_permissions", "-p", SESSION_NAME, "guest", ".*", ".*", ".*")
+    url = ADMIN_AMQP_URL.rstrip("/") + "/" + SESSION_NAME
+    yield url
+    _rabbitmqctl("delete_vhost", SESSION_NAME)
+
+
+@pytest.fixture(scope="session")
+async def declared(amqp_url: str, database_url: str) -> Settings:
+    s = test_settings(amqp_url, database_url)
+    await declare_topology(s)
+    return s
+
+
+@pytest.fixture
+async def settings(declared: Settings, clean_db: str) -> Settings:
+    """Test settings on a clean database and empty queues."""
+    connection = await aio_pika.connect(str(declared.amqp_url))
+    async with connection:
+        channel = await connection.channel()
+        for q in full_topology(declared).queues:
+            await (await channel.get_queue(q.name)).purge()
+    return declared
+
+
+@pytest.fixture
+async def bus(settings: Settings) -> AsyncIterator[Bus]:
+    connection = await aio_pika.connect(str(settings.amqp_url))
+    async with connection:
+        yield await Bus.open(connection)

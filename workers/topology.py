@@ -130,3 +130,11 @@ async def declare(channel: AbstractChannel, topology: Topology) -> None:
         queue = await channel.declare_queue(q.name, durable=True, arguments=q.arguments)
         for exchange, key in q.bindings:
             await queue.bind(exchanges[exchange], routing_key=key)
+
+
+async def queue_depth(channel: AbstractChannel, name: str) -> int:
+    """Ready messages in a queue, asked of the broker now (a robust channel's
+    declare_queue(passive=True) answers from its cache)."""
+    underlay = await channel.get_underlay_channel()
+    result = await underlay.queue_declare(name, passive=True)
+    return int(result.message_count or 0)

@@ -44,7 +44,7 @@ RELAY_INTERVAL_S = 2.0
 RELAY_MIN_AGE_S = 5.0
 
 
-def _int_header(value: object) -> int:
+def int_header(value: object) -> int:
     try:
         return int(value)  # type: ignore[call-overload, no-any-return]
     except (TypeError, ValueError):
@@ -206,16 +206,15 @@ class Worker:
         names = [topology.domain_queue(d.domain.name)] + [
             topology.retry_queue(d.domain.name, s) for s in self.settings.retry_delays_s]
         for name in names:
-            q = await self.publish_channel.declare_queue(name, passive=True)
-            if q.declaration_result.message_count:
+            if await topology.queue_depth(self.publish_channel, name):
                 return False
         return all(not other.batcher.buffer for other in self.loops)
 
     def _delivery(self, d: DomainLoop, m: AbstractIncomingMessage) -> Delivery:
         headers = m.headers or {}
         routing_key = str(headers.get(ROUTING_KEY_HEADER) or m.routing_key or "")
-        attempt = _int_header(headers.get(ATTEMPT_HEADER))
-        redeliveries = _int_header(headers.get("x-delivery-count"))
+        attempt = int_header(headers.get(ATTEMPT_HEADER))
+        redeliveries = int_header(headers.get("x-delivery-count"))
         delivery = Delivery(m.body, routing_key, attempt,
                             decode(m.body, m.content_type, routing_key, d.routes), handle=m)
         if redeliveries > self.settings.max_redeliveries:

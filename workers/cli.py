@@ -1,0 +1,228 @@
+"""The `haodian` command line: one console script for every operation."""
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from workers import logs
+from workers.runtime import run
+from workers.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="haodian: event-processing workers for a social-commerce platform.")
+dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, replay and purge dead letters.")
+schema_app = typer.Typer(no_args_is_help=True, help="Wire contract documents.")
+ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(schema_app, name="schema")
+app.add_typer(ledger_app, name="ledger")
+console = Console()
+err = Console(stderr=True)
+
+
+def settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    app()
+
+
+# ---- migrate ----------------------------------------------------------------------------
+@app.command()
+def migrate() -> None:
+    """Apply database migrations and declare the broker topology (both idempotent)."""
+    from workers.setup import migrate_all
+
+    s = settings()
+    logs.configure(s.log_level, "console")
+    applied = run(migrate_all(s))
+    console.print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    console.print("topology declared")
+
+
+# ---- worker -----------------------------------------------------------------------------
+@app.command()
+def worker(
+    domain: Annotated[list[str], typer.Option(help="certification, compliance, settlement, "
+                                              "deposit, or all; repeatable")] = ["all"],  # noqa: B006
+    prefetch: Annotated[int | None, typer.Option(help="unacked messages per domain")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="messages per transaction")] = None,
+    batch_wait_ms: Annotated[int | None, typer.Option(help="wait for a batch to fill")] = None,
+    grace_period_s: Annotated[float | None, typer.Option(help="SIGTERM drain limit")] = None,
+    burst: Annotated[bool, typer.Option(help="exit once the queues are drained")] = False,
+) -> None:
+    """Consume and process events until SIGTERM (or, with --burst, until idle)."""
+    from workers.registry import RegistryError, resolve
+    from workers.worker import Worker
+
+    s = settings(prefetch=prefetch, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
+                 grace_period_s=grace_period_s)
+    logs.configure(s.log_level, s.log_format)
+    try:
+        domains = resolve(domain)
+    except RegistryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    raise typer.Exit(run(Worker(s, domains, burst=burst).run()))
+
+
+# ---- publish ----------------------------------------------------------------------------
+@app.command()
+def publish(
+    file: Annotated[str, typer.Argument(help="NDJSON file of CloudEvents, or - for stdin")],
+) -> None:
+    """Publish CloudEvents (one JSON object per line) to haodian.events, with confirms."""
+    from workers.publish_cli import publish_ndjson
+
+    s = settings()
+    logs.configure(s.log_level, "console")
+    stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")
+    with stream:
+        refused = run(publish_ndjson(s, stream, console))
+    raise typer.Exit(1 if refused else 0)
+
+
+# ---- dlq --------------------------------------------------------------------------------
+DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="the domain whose DLQ")]
+ReasonOpt = Annotated[str | None, typer.Option(help="only this reason code")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="only this event type (glob)")]
+IdOpt = Annotated[str | None, typer.Option("--event-id", help="only this event id")]
+LimitOpt = Annotated[int | None, typer.Option(help="at most this many")]
+
+
+def _filter(reason: str | None, type_: str | None, event_id: str | None,
+            limit: int | None) -> "object":
+    from workers.dlq import Filter
+
+    return Filter(reason=reason, type=type_, event_id=event_id, limit=limit)
+
+
+@dlq_app.command("list")
+def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
+             event_id: IdOpt = None, limit: LimitOpt = None,
+             json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List dead letters with their reasons."""
+    import orjson
+
+    from workers.dlq import list_dead_letters
+
+    s = settings()
+    found = run(list_dead_letters(str(s.amqp_url), domain,
+                                  _filter(reason, type_, event_id, limit)))  # type: ignore[arg-type]
+    if json_:
+        console.print_json(orjson.dumps([d.summary() for d in found]).decode())
+        return
+    table = Table(title=f"haodian.{domain}.dlq: {len(found)} message(s)")
+    for col in ("#", "reason", "type", "event id", "rejected at", "detail"):
+        table.add_column(col)
+    for d in found:
+        table.add_row(str(d.position), d.reason, d.type, d.event_id, d.rejected_at,
+                      d.detail[:80])
+    console.print(table)
+
+
+@dlq_app.command("show")
+def dlq_show(domain: DomainOpt, position: Annotated[int, typer.Argument(help="# from list")]
+             ) -> None:
+    """Show one dead letter: headers and the raw body, exactly as received."""
+    from workers.dlq import Filter, list_dead_letters
+
+    s = settings()
+    found = [d for d in run(list_dead_letters(str(s.amqp_url), domain, Filter()))
+             if d.position == position]
+    if not found:
+        err.print(f"no dead letter #{position} in haodian.{domain}.dlq")
+        raise typer.Exit(1)
+    d = found[0]
+    console.print({k: (v.decode() if isinstance(v, bytes) else v) for k, v in d.headers.items()})
+    sys.stdout.buffer.write(d.body + b"\n")
+
+
+@dlq_app.command("replay")
+def dlq_replay(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
+               event_id: IdOpt = None, limit: LimitOpt = None) -> None:
+    """Republish matching dead letters to haodian.events (audited)."""
+    from workers.dlq import replay
+
+    s = settings()
+    n = run(replay(str(s.amqp_url), str(s.database_url), domain,
+                   _filter(reason, type_, event_id, limit), getpass.getuser()))  # type: ignore[arg-type]
+    console.print(f"replayed {n} message(s) from haodian.{domain}.dlq")
+
+
+@dlq_app.command("purge")
+def dlq_purge(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
+              event_id: IdOpt = None, limit: LimitOpt = None,
+              yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False) -> None:
+    """Delete matching dead letters for good (audited)."""
+    from workers.dlq import purge
+
+    if not yes:
+        typer.confirm(f"Delete matching dead letters of haodian.{domain}.dlq for good?",
+                      abort=True)
+    s = settings()
+    n = run(purge(str(s.amqp_url), str(s.database_url), domain,
+                  _filter(reason, type_, event_id, limit), getpass.getuser()))  # type: ignore[arg-type]
+    console.print(f"purged {n} message(s) from haodian.{domain}.dlq")
+
+
+# ---- schema -----------------------------------------------------------------------------
+@schema_app.command("export")
+def schema_export(directory: Annotated[Path, typer.Argument(help="output folder")]) -> None:
+    """Write one JSON Schema per event type (inputs/ and results/)."""
+    from workers.schema_export import export
+
+    written = export(directory)
+    console.print(f"wrote {len(written)} schema files under {directory}")
+
+
+# ---- ledger -----------------------------------------------------------------------------
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Check every ledger invariant over the whole database; non-zero exit on a failure."""
+    from workers.verify import verify
+
+    s = settings()
+
+    async def go() -> tuple[list[str], list[object]]:
+        conn = await asyncpg.connect(str(s.database_url))
+        try:
+            return await verify(conn)  # type: ignore[return-value]
+        finally:
+            await conn.close()
+
+    ran, violations = run(go())
+    for v in violations:
+        err.print(f"[red]FAILED[/red] {v.check}: {v.rows}")  # type: ignore[attr-defined]
+    console.print(f"{len(ran)} checks, {len(violations)} failed")
+    raise typer.Exit(1 if violations else 0)
+
+
+@ledger_app.command("balance")
+def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None:
+    """A store's balances and its month-to-date net and commission."""
+    import orjson
+
+    from workers.ledger_report import store_balance
+
+    s = settings()
+
+    async def go() -> dict[str, object]:
+        conn = await asyncpg.connect(str(s.database_url))
+        try:
+            return await store_balance(conn, store)
+        finally:
+            await conn.close()
+
+    console.print_json(orjson.dumps(run(go()), default=str).decode())

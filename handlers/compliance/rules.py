@@ -164,11 +164,14 @@ def find_terms(text: str, terms: Sequence[str]) -> tuple[str, ...]:
         while start >= 0:
             spans.append((start, start + len(needle), term))
             start = haystack.find(needle, start + 1)
-    kept = {
-        term
-        for s, e, term in spans
-        if not any(s2 <= s and e <= e2 and e2 - s2 > e - s for s2, e2, _ in spans)
-    }
+    # Sorted by start, longer first: a span is covered iff an earlier one reaches its end.
+    # (n log n: a description may hold thousands of occurrences of 最.)
+    kept: set[str] = set()
+    reach = -1
+    for _start, e, term in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if e > reach:
+            kept.add(term)
+            reach = e
     return tuple(t for t in terms if t in kept)
 
 

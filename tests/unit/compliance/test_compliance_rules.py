@@ -391,6 +391,15 @@ def test_absolute_terms_are_found_with_their_field(
         assert decision.status == "approved"
 
 
+def test_long_texts_full_of_terms_are_matched() -> None:
+    text = "最" * 20000 + "最佳" + "NO.1" * 3000 + "唯一"
+    assert rules.find_terms(text, TERMS) == ("最", "最佳", "唯一", "NO.1")
+
+
+def test_overlapping_terms_are_all_reported() -> None:
+    assert rules.find_terms("甲乙丙", ("甲乙", "乙丙", "乙")) == ("甲乙", "乙丙")
+
+
 def test_terms_come_from_the_table_not_the_code() -> None:
     assert rules.find_terms("本店最好", ()) == ()
     assert rules.find_terms("本店良心", ("良心",)) == ("良心",)

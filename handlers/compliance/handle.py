@@ -161,10 +161,9 @@ async def _review_submission(
                                     event.time)
 
     submission = data.model_dump(mode="json")
-    matches = [{"term": m.term, "field": m.field} for m in decision.matches]
     review_id = await db.fetchval(
         Q.insert_review, data.product_id, data.store_id, "automatic", decision.status,
-        list(decision.reasons), _json(matches), None, _json(submission), event.time,
+        list(decision.reasons), _json(_matches(decision)), None, _json(submission), event.time,
         event.source, event.id)
     await db.execute(
         Q.upsert_product, data.product_id, data.store_id, data.title, data.description,
@@ -208,12 +207,15 @@ def _product_result(
                             "reasons": list(decision.reasons)}
     if decision.status == "flagged":
         return Result("product.flagged", product_id, {
-            **base, "terms": list(decision.terms),
-            "matches": [{"term": m.term, "field": m.field} for m in decision.matches]})
+            **base, "terms": list(decision.terms), "matches": _matches(decision)})
     if decision.status == "rejected":
         return Result("product.rejected", product_id, {**base, "reviewer": reviewer})
     return Result("product.approved", product_id,
                   {**base, "status": decision.status, "reviewer": reviewer})
+
+
+def _matches(decision: rules.ProductDecision) -> list[dict[str, str]]:
+    return [{"term": m.term, "field": m.field} for m in decision.matches]
 
 
 def _json(value: Any) -> str:

@@ -39,6 +39,7 @@ async def database_url() -> AsyncIterator[str]:
     admin = await asyncpg.connect(ADMIN_DATABASE_URL)
     await admin.execute(f'DROP DATABASE IF EXISTS "{SESSION_NAME}" WITH (FORCE)')
     await admin.execute(f'CREATE DATABASE "{SESSION_NAME}"')
+    await admin.close()
     url = _with_database(ADMIN_DATABASE_URL, SESSION_NAME)
     conn = await asyncpg.connect(url)
     try:
@@ -46,8 +47,12 @@ async def database_url() -> AsyncIterator[str]:
     finally:
         await conn.close()
     yield url
-    await admin.execute(f'DROP DATABASE IF EXISTS "{SESSION_NAME}" WITH (FORCE)')
-    await admin.close()
+    # A fresh connection: a test may have restarted PostgreSQL meanwhile.
+    admin = await asyncpg.connect(ADMIN_DATABASE_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{SESSION_NAME}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

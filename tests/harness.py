@@ -139,7 +139,7 @@ class WorkerProcess:
     """`haodian worker` as a child process, logs to a file for post-mortems."""
 
     def __init__(self, settings: Settings, domain: str, log_path: str, *extra: str) -> None:
-        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in wait()
+        self.log = open(log_path, "ab")  # closed by kill() or terminate()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workers", "worker", "--domain", domain, *extra],
             env=settings_env(settings), stdout=self.log, stderr=subprocess.STDOUT)

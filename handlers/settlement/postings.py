@@ -26,7 +26,15 @@ bank +(n − t) and available −d.
 
 from datetime import datetime
 
-from handlers.ledger import BANK, CLEARING, COMMISSION, JournalEntry, entry, store_account
+from handlers.ledger import (
+    BANK,
+    CLEARING,
+    COMMISSION,
+    JournalEntry,
+    Posting,
+    entry,
+    store_account,
+)
 from handlers.settlement.rules import Clawback, Settlement
 
 KIND_ORDER_CONFIRMED = "order_confirmed"
@@ -41,14 +49,14 @@ def order_confirmed_entry(
     order_id: str, store_id: str, gross_fen: int, booked_at: datetime, cause: Cause
 ) -> JournalEntry:
     """Buyer funds enter clearing; the platform owes them to the store once settled."""
-    return entry(
-        KIND_ORDER_CONFIRMED,
-        order_id,
-        booked_at,
-        cause,
-        (CLEARING, gross_fen),
-        (store_account(store_id, "pending"), -gross_fen),
+    # The hot path (one per confirmed order): built directly, since its two postings
+    # never need `entry`'s merging; a free order books nothing.
+    lines = (
+        (Posting(CLEARING, gross_fen), Posting(store_account(store_id, "pending"), -gross_fen))
+        if gross_fen
+        else ()
     )
+    return JournalEntry(KIND_ORDER_CONFIRMED, order_id, booked_at, cause[0], cause[1], lines)
 
 
 def refund_entry(
@@ -68,20 +76,24 @@ def refund_entry(
 def settlement_entry(
     order_id: str, store_id: str, s: Settlement, booked_at: datetime, cause: Cause
 ) -> JournalEntry:
-    """An order settled: out of escrow, fee earned, debt paid, the rest transferred out."""
-    available = store_account(store_id, "available")
-    return entry(
+    """An order settled: out of escrow, fee earned, debt paid, the rest transferred out.
+
+    Written already merged (bank +n −t, available −p +t = −d) because a run builds one
+    per order; `test_settlement_postings` checks it against the unmerged movements."""
+    lines = (
+        Posting(store_account(store_id, "pending"), s.net_fen),
+        Posting(CLEARING, -s.net_fen),
+        Posting(BANK, s.net_fen - s.transferred_fen),
+        Posting(COMMISSION, -s.commission_fen),
+        Posting(store_account(store_id, "available"), s.transferred_fen - s.payout_fen),
+    )
+    return JournalEntry(
         KIND_SETTLEMENT,
         order_id,
         booked_at,
-        cause,
-        (store_account(store_id, "pending"), s.net_fen),
-        (CLEARING, -s.net_fen),
-        (BANK, s.net_fen),
-        (COMMISSION, -s.commission_fen),
-        (available, -s.payout_fen),
-        (available, s.transferred_fen),
-        (BANK, -s.transferred_fen),
+        cause[0],
+        cause[1],
+        tuple(line for line in lines if line.amount_fen),
     )
 
 

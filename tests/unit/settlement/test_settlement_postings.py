@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.ledger import BANK, CLEARING, COMMISSION, JournalEntry, store_account
+from handlers.ledger import BANK, CLEARING, COMMISSION, JournalEntry, entry, store_account
 from handlers.settlement.postings import (
     clawback_entry,
     order_confirmed_entry,
@@ -97,3 +97,31 @@ def test_every_entry_balances(
     by_account = {p.account: p.amount_fen for p in entry.postings}
     assert by_account.get(store_account("s", "available"), 0) == -s.debt_offset_fen
     assert by_account.get(COMMISSION, 0) == -s.commission_fen
+
+
+@given(
+    gross=st.integers(0, 5_000_000),
+    refunded=st.integers(0, 5_000_000),
+    before=st.integers(0, 5_000_000),
+    debt=st.integers(0, 5_000_000),
+)
+def test_settlement_entry_is_the_merge_of_its_movements(
+    gross: int, refunded: int, before: int, debt: int
+) -> None:
+    s = compute_settlement(gross, min(refunded, gross), before, debt)
+    movements = entry(
+        "settlement",
+        "o",
+        AT,
+        CAUSE,
+        (store_account("s", "pending"), s.net_fen),  # the order leaves escrow ...
+        (CLEARING, -s.net_fen),
+        (BANK, s.net_fen),  # ... into the bank
+        (COMMISSION, -s.commission_fen),  # the fee is earned
+        (store_account("s", "available"), -s.payout_fen),  # the payout is owed ...
+        (store_account("s", "available"), s.transferred_fen),  # ... and transferred
+        (BANK, -s.transferred_fen),
+    )
+    booked = settlement_entry("o", "s", s, AT, CAUSE)
+    assert set(booked.postings) == set(movements.postings)
+    assert (booked.kind, booked.ref, booked.event_id) == ("settlement", "o", "evt-1")

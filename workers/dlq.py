@@ -3,6 +3,7 @@
 Messages are read with basic.get; the ones a command does not take are handed back
 (nack with requeue) after the command, so a filter never loses anything."""
 
+import asyncio
 import fnmatch
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from workers import topology
 from workers.worker import ATTEMPT_HEADER, ROUTING_KEY_HEADER, int_header
 
 Q = load_queries("runtime")
+RETURN_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,53 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
+def _first_death(h: dict[str, Any]) -> dict[str, Any]:
+    deaths = h.get("x-death")
+    if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
+        return deaths[0]
+    return {}
+
+
+def _original_routing_key(h: dict[str, Any], m: AbstractIncomingMessage) -> str:
+    """The key the message was first published under. A message the broker dead-lettered
+    itself (delivery limit) arrives under the DLX's key, the domain name: the original
+    is in x-death."""
+    if h.get(ROUTING_KEY_HEADER):
+        return _text(h[ROUTING_KEY_HEADER])
+    keys = _first_death(h).get("routing-keys")
+    if isinstance(keys, list) and keys:
+        return _text(keys[0])
+    return _text(m.routing_key)
+
+
+def _peek(body: bytes) -> tuple[str, str]:
+    """(id, type) from the body, for messages that reached the DLQ without our headers."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "", ""
+    if not isinstance(doc, dict):
+        return "", ""
+    ident, etype = doc.get("id"), doc.get("type")
+    return (ident if isinstance(ident, str) else "", etype if isinstance(etype, str) else "")
+
+
 def _dead_letter(position: int, m: AbstractIncomingMessage) -> DeadLetter:
     h = dict(m.headers or {})
-    reason = _text(h.get("x-haodian-reason"))
-    if not reason and h.get("x-death"):
-        reason = "broker_" + _text(h.get("x-first-death-reason") or "dead_lettered")
-    return DeadLetter(position, reason or "unknown", _text(h.get("x-haodian-detail")),
-                      _text(h.get("x-haodian-event-id") or m.message_id),
-                      _text(h.get("x-haodian-type") or m.type),
-                      _text(h.get(ROUTING_KEY_HEADER) or m.routing_key),
-                      _text(h.get("x-haodian-rejected-at")), int_header(h.get(ATTEMPT_HEADER)),
-                      m.body, h)
+    if "x-haodian-reason" in h:  # dead-lettered by a worker, which read what it could
+        reason = _text(h["x-haodian-reason"])
+        event_id, event_type = _text(h.get("x-haodian-event-id")), _text(h.get("x-haodian-type"))
+    else:  # by the broker; the AMQP message id is no event id (clients make one up)
+        reason = ("broker_" + _text(h.get("x-first-death-reason") or "dead_lettered")
+                  if h.get("x-death") else "reason_missing")
+        event_id, event_type = _peek(m.body)
+    return DeadLetter(position, reason, _text(h.get("x-haodian-detail")), event_id, event_type,
+                      _original_routing_key(h, m), _text(h.get("x-haodian-rejected-at")),
+                      int_header(h.get(ATTEMPT_HEADER)), m.body, h)
 
+
+# Set by the worker (x-haodian-*) or the broker; a replayed message starts afresh.
+_RUNTIME_HEADERS = ("x-haodian-", "x-death", "x-first-death", "x-last-death", "x-delivery-count")
 
 Held = list[tuple[DeadLetter, AbstractIncomingMessage]]
 
@@ -89,11 +126,25 @@ async def _drain(amqp_url: str, domain: str) -> AsyncIterator[tuple[AbstractChan
         try:
             yield channel, held
         finally:
+            returned = 0
             for _, m in held:
                 if not m.processed:
                     await m.nack(requeue=True)
+                    returned += 1
+            await _until_back(channel, topology.dlq_name(domain), returned)
     finally:
         await connection.close()
+
+
+async def _until_back(channel: AbstractChannel, queue_name: str, returned: int) -> None:
+    """Nacks are asynchronous: wait until the queue counts the returned messages as ready
+    again, so that the next command (list, then show #n) sees them all, in order."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RETURN_TIMEOUT_S
+    while returned and loop.time() < deadline:
+        if await topology.queue_depth(channel, queue_name) >= returned:
+            return
+        await asyncio.sleep(0.02)
 
 
 async def list_dead_letters(amqp_url: str, domain: str, flt: Filter) -> list[DeadLetter]:
@@ -105,42 +156,55 @@ async def list_dead_letters(amqp_url: str, domain: str, flt: Filter) -> list[Dea
 async def replay(amqp_url: str, database_url: str, domain: str, flt: Filter,
                  actor: str) -> int:
     """Republish matching messages to haodian.events under their original routing key,
-    with the runtime's own headers removed (a replay starts with a fresh attempt count)."""
-    count = 0
-    async with _drain(amqp_url, domain) as (channel, held):
+    with the runtime's and the broker's own headers removed (a replay starts with a fresh
+    attempt count)."""
+    async with _audit(database_url, "replay", domain, flt, actor) as taken, \
+            _drain(amqp_url, domain) as (channel, held):
         events = await channel.get_exchange(topology.EVENTS)
         for d, m in held:
-            if not flt.matches(d) or (flt.limit and count >= flt.limit):
+            if not flt.matches(d) or (flt.limit and taken.count >= flt.limit):
                 continue
-            headers = {k: v for k, v in d.headers.items()
-                       if not k.startswith(("x-haodian-", "x-death", "x-first-death",
-                                            "x-last-death", "x-delivery-count"))}
+            headers = {k: v for k, v in d.headers.items() if not k.startswith(_RUNTIME_HEADERS)}
             await events.publish(aio_pika.Message(
-                d.body, headers=headers, content_type=m.content_type, message_id=m.message_id,
-                type=m.type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                d.body, headers=headers, content_type=m.content_type,
+                content_encoding=m.content_encoding, message_id=m.message_id, type=m.type,
+                app_id=m.app_id, timestamp=m.timestamp, correlation_id=m.correlation_id,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                 routing_key=d.routing_key)
             await m.ack()
-            count += 1
-        await _audit(database_url, "replay", domain, flt, count, actor)
-    return count
+            taken.count += 1
+    return taken.count
 
 
 async def purge(amqp_url: str, database_url: str, domain: str, flt: Filter, actor: str) -> int:
-    count = 0
-    async with _drain(amqp_url, domain) as (_, held):
+    """Delete matching messages for good."""
+    async with _audit(database_url, "purge", domain, flt, actor) as taken, \
+            _drain(amqp_url, domain) as (_, held):
         for d, m in held:
-            if flt.matches(d) and not (flt.limit and count >= flt.limit):
+            if flt.matches(d) and not (flt.limit and taken.count >= flt.limit):
                 await m.ack()
-                count += 1
-        await _audit(database_url, "purge", domain, flt, count, actor)
-    return count
+                taken.count += 1
+    return taken.count
 
 
-async def _audit(database_url: str, action: str, domain: str, flt: Filter, count: int,
-                 actor: str) -> None:
+@dataclass
+class _Taken:
+    count: int = 0
+
+
+@asynccontextmanager
+async def _audit(database_url: str, action: str, domain: str, flt: Filter,
+                 actor: str) -> AsyncIterator[_Taken]:
+    """Connects first (no replay or purge when the audit row cannot be written), then
+    writes the row with however many messages were taken, also when the command fails
+    half-way."""
     conn = await asyncpg.connect(database_url)
+    taken = _Taken()
     try:
-        await conn.execute(Q.insert_dlq_audit, action, domain,
-                           orjson.dumps(flt.as_json()).decode(), count, actor)
+        yield taken
     finally:
-        await conn.close()
+        try:
+            await conn.execute(Q.insert_dlq_audit, action, domain,
+                               orjson.dumps(flt.as_json()).decode(), taken.count, actor)
+        finally:
+            await conn.close()

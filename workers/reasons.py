@@ -12,4 +12,12 @@ REASONS: dict[str, str] = {
     "retries_exhausted": "a transient failure persisted through every retry",
     "redelivery_limit": "workers died repeatedly while holding this message (poison message)",
     "handler_error": "the handler failed unexpectedly on every retry",
+    # Seen by `haodian dlq` on messages the broker dead-lettered itself (no worker header).
+    "broker_delivery_limit": (
+        "the broker dead-lettered the message past the queue's delivery limit (poison)"),
+    "broker_rejected": (
+        "a consumer rejected the message without requeue and the broker dead-lettered it"),
+    "reason_missing": "a DLQ message carries neither a worker's reason header nor x-death",
+    # Returned by the publisher (`haodian publish`) only.
+    "broker_refused": "the broker did not confirm the publication (nack, or connection lost)",
 }

@@ -226,3 +226,23 @@ def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None
             await conn.close()
 
     console.print_json(orjson.dumps(run(go()), default=str).decode())
+
+
+# ---- bench ------------------------------------------------------------------------------
+@app.command()
+def bench(
+    domain: Annotated[str, typer.Argument(help="certification or settlement")],
+    events: Annotated[int, typer.Option(help="pre-filled events to drain")] = 20000,
+    latency_s: Annotated[float, typer.Option(help="seconds at half rate; 0 = skip")] = 20,
+    run_orders: Annotated[int, typer.Option(help="settlement: due orders in one run; 0 = skip")
+                          ] = 0,
+    out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
+) -> None:
+    """Throughput, latency, CPU and memory against the bare baseline (DESIGN §5)."""
+    from workers.bench.suite import bench_domain, print_report, save
+
+    s = settings()
+    logs.configure("warning", "console")
+    report = run(bench_domain(s, domain, events, latency_s, run_orders, console))
+    print_report(report, console)
+    console.print(f"report: {save(report, out)}")

@@ -10,13 +10,15 @@ from typing import Any
 import asyncpg
 import orjson
 from aio_pika import DeliveryMode, Message
-from aio_pika.abc import AbstractExchange
+from aio_pika.abc import AbstractChannel
+from aiormq import spec
 
 from handlers.base import Incoming, Result
 from handlers.queries import load_queries
 from schema.envelope import CONTENT_TYPE
 
 Q = load_queries("runtime")
+RESULTS_EXCHANGE = "haodian.results"
 RESULT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:haodian:results")
 
 
@@ -79,15 +81,28 @@ def to_message(event: OutgoingEvent) -> Message:
                    message_id=str(event.event_id), type=event.routing_key, app_id="haodian")
 
 
-async def publish(exchange: AbstractExchange, events: Sequence[OutgoingEvent]) -> list[int]:
-    """Publish with confirms, concurrently; returns the outbox ids the broker confirmed."""
+def _properties(event: OutgoingEvent) -> spec.Basic.Properties:
+    return spec.Basic.Properties(
+        content_type=CONTENT_TYPE, delivery_mode=2, message_id=str(event.event_id),
+        message_type=event.routing_key, app_id="haodian")
+
+
+async def publish(channel: AbstractChannel, events: Sequence[OutgoingEvent]) -> list[int]:
+    """Publish to haodian.results with confirms, all at once; returns the outbox ids the
+    broker confirmed. Frames go straight to the AMQP channel: building aio-pika Message
+    objects costs more CPU than the rest of the publish (measured by the benchmark)."""
     if not events:
         return []
-    outcomes = await asyncio.gather(
-        *(exchange.publish(to_message(e), routing_key=e.routing_key) for e in events),
-        return_exceptions=True)
+    try:
+        underlay = await channel.get_underlay_channel()
+        outcomes = await asyncio.gather(
+            *(underlay.basic_publish(e.body, exchange=RESULTS_EXCHANGE, routing_key=e.routing_key,
+                                     properties=_properties(e)) for e in events),
+            return_exceptions=True)
+    except Exception:  # no channel right now: the relay publishes these later
+        return []
     return [e.outbox_id for e, outcome in zip(events, outcomes, strict=True)
-            if not isinstance(outcome, BaseException) and e.outbox_id is not None]
+            if isinstance(outcome, spec.Basic.Ack) and e.outbox_id is not None]
 
 
 async def mark_published(conn: asyncpg.Connection, outbox_ids: Sequence[int]) -> None:
@@ -100,14 +115,14 @@ async def mark_published(conn: asyncpg.Connection, outbox_ids: Sequence[int]) ->
 
 
 async def relay_stale(
-    conn: asyncpg.Connection, exchange: AbstractExchange, min_age_s: float, limit: int = 500
+    conn: asyncpg.Connection, channel: AbstractChannel, min_age_s: float, limit: int = 500
 ) -> int:
     """Publish rows left behind by a crash or an outage; returns how many were sent."""
     async with conn.transaction():
         rows = await conn.fetch(Q.claim_stale_outbox, min_age_s, limit)
         events = [OutgoingEvent(r["event_id"], r["routing_key"], r["body"], r["id"])
                   for r in rows]
-        confirmed = await publish(exchange, events)
+        confirmed = await publish(channel, events)
         if confirmed:
             await conn.execute(Q.mark_outbox_published, confirmed)
     return len(confirmed)

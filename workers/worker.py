@@ -297,8 +297,8 @@ class Worker:
     async def _publish_results(self, events: Sequence[outbox.OutgoingEvent]) -> None:
         if not events:
             return
-        assert self.results is not None and self.pool is not None
-        confirmed = await outbox.publish(self.results, events)
+        assert self.publish_channel is not None and self.pool is not None
+        confirmed = await outbox.publish(self.publish_channel, events)
         if len(confirmed) < len(events):
             log.warning("results_unconfirmed", count=len(events) - len(confirmed))
         try:
@@ -308,30 +308,44 @@ class Worker:
             log.warning("outbox_mark_failed", error=repr(exc)[:200])
 
     async def _settle(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
-        """Copy rejected and retried messages on (with confirms), then ack or requeue."""
-        copies = []
-        for x in deliveries:
-            if x.fate is Fate.REJECT:
-                copies.append(self._dead_letter(d, x))
-            elif x.fate is Fate.RETRY:
-                copies.append(self._send_to_retry(d, x))
+        """Copy rejected and retried messages on (with confirms), then ack or requeue.
+
+        Acks go as one `multiple` ack up to the batch's highest delivery tag: batches
+        are taken in delivery order and every earlier message was settled (acked, or
+        explicitly requeued when its copy failed), so nothing unsettled is covered."""
+        copies = [self._dead_letter(d, x) if x.fate is Fate.REJECT else self._send_to_retry(d, x)
+                  for x in deliveries if x.fate in (Fate.REJECT, Fate.RETRY)]
         if copies:
             await asyncio.gather(*copies)
-        settled = []
+        to_ack = []
         for x in deliveries:
-            m: AbstractIncomingMessage = x.handle
-            try:
-                if x.fate is Fate.REQUEUE:
-                    await m.nack(requeue=True)
-                elif x.copied:
-                    await m.ack()
-                    settled.append(x)
-            except Exception as exc:  # channel gone: the broker redelivers, the inbox dedupes
-                log.info("ack_failed", error=repr(exc)[:200])
-        for x in settled:
+            if x.fate is Fate.REQUEUE or not x.copied:
+                with contextlib.suppress(Exception):  # channel gone: redelivered anyway
+                    await x.handle.nack(requeue=True)
+            else:
+                to_ack.append(x)
+        try:
+            await self._ack(to_ack)
+        except Exception as exc:  # channel gone: the broker redelivers, the inbox dedupes
+            log.info("ack_failed", error=repr(exc)[:200])
+            return
+        for x in to_ack:
             outcome = "duplicate" if x.duplicate else x.fate.value
-            etype = x.identity()[2] or "unknown"
-            metrics.MESSAGES.labels(d.domain.name, etype, outcome).inc()
+            metrics.MESSAGES.labels(d.domain.name, x.identity()[2] or "unknown", outcome).inc()
+
+    @staticmethod
+    async def _ack(deliveries: Sequence[Delivery]) -> None:
+        if not deliveries:
+            return
+        messages: list[AbstractIncomingMessage] = [x.handle for x in deliveries]
+        channel = messages[0].channel
+        if all(m.channel is channel for m in messages):
+            last = max(messages, key=lambda m: m.delivery_tag or 0)
+            await last.ack(multiple=True)
+        else:  # a reconnect happened mid-batch: acks on the dead channel just fail
+            for m in messages:
+                with contextlib.suppress(Exception):
+                    await m.ack()
 
     def _copy(self, x: Delivery, extra: dict[str, Any]) -> aio_pika.Message:
         m: AbstractIncomingMessage = x.handle
@@ -389,10 +403,10 @@ class Worker:
             await self._relay_once(RELAY_MIN_AGE_S)
 
     async def _relay_once(self, min_age_s: float) -> int:
-        assert self.pool is not None and self.results is not None
+        assert self.pool is not None and self.publish_channel is not None
         try:
             async with self.pool.acquire() as conn:
-                sent = await outbox.relay_stale(conn, self.results, min_age_s)
+                sent = await outbox.relay_stale(conn, self.publish_channel, min_age_s)
             if sent:
                 log.info("outbox_relayed", count=sent)
             return sent

@@ -1,0 +1,1 @@
+"""`haodian bench`: end-to-end throughput and latency against a bare baseline, same run."""

@@ -1,0 +1,232 @@
+"""Runs one benchmark: bare baseline, then the real worker, in one run on one machine.
+
+Both sides drain the same number of identical pre-filled messages in a separate
+process; each is timed from the first to the last result event seen by a consumer of
+haodian.results, so the ratio compares like with like."""
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+import asyncpg
+import orjson
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+
+from workers import topology
+from workers.bench.bare import BARE_QUEUE
+from workers.bench.procfs import CpuMeter, rss_bytes
+from workers.migrate import migrate
+from workers.settings import Settings
+from workers.setup import declare_topology, full_topology
+
+
+@dataclass
+class Timing:
+    """Result events seen by a consumer: first/last arrival and per-cause latency."""
+
+    expected: int
+    first: float = 0.0
+    last: float = 0.0
+    seen: int = 0
+    arrivals: dict[str, float] = field(default_factory=dict)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def on_result(self, cause: str | None) -> None:
+        now = time.monotonic()
+        if not self.seen:
+            self.first = now
+        self.last = now
+        self.seen += 1
+        if cause is not None:
+            self.arrivals.setdefault(cause, now)
+        if self.seen >= self.expected:
+            self.done.set()
+
+    @property
+    def rate(self) -> float:
+        span = self.last - self.first
+        return (self.seen - 1) / span if span > 0 else 0.0
+
+
+async def watch_results(channel: AbstractChannel, keys: Sequence[str], timing: Timing,
+                        with_cause: bool = False) -> None:
+    results = await channel.get_exchange(topology.RESULTS)
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    for key in keys:
+        await queue.bind(results, routing_key=key)
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        cause = orjson.loads(message.body).get("causationid") if with_cause else None
+        timing.on_result(cause)
+
+    await queue.consume(on_message, no_ack=True)
+
+
+async def publish_all(channel: AbstractChannel, exchange_name: str, bodies: Sequence[bytes],
+                      routing_key: Callable[[int], str], window: int = 1000) -> None:
+    exchange = (channel.default_exchange if exchange_name == ""
+                else await channel.get_exchange(exchange_name))
+    for start in range(0, len(bodies), window):
+        await asyncio.gather(*(exchange.publish(aio_pika.Message(
+            body, content_type="application/cloudevents+json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=routing_key(i))
+            for i, body in enumerate(bodies[start:start + window], start)))
+
+
+async def wait_depth(channel: AbstractChannel, queue: str, depth: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while await topology.queue_depth(channel, queue) < depth:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{queue} did not reach {depth} messages")
+        await asyncio.sleep(0.1)
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAODIAN_")}
+    env.update({"HAODIAN_AMQP_URL": str(settings.amqp_url),
+                "HAODIAN_DATABASE_URL": str(settings.database_url),
+                "HAODIAN_LOG_LEVEL": "warning",
+                "HAODIAN_PREFETCH": str(settings.prefetch),
+                "HAODIAN_BATCH_SIZE": str(settings.batch_size),
+                "HAODIAN_BATCH_WAIT_MS": str(settings.batch_wait_ms)})
+    return env
+
+
+def infra_groups() -> dict[str, list[int] | str]:
+    return {"broker": "beam.smp", "database": "postgres"}
+
+
+async def prepare(settings: Settings) -> None:
+    """Fresh database and vhost contents: the bench never reuses earlier rows."""
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await migrate(conn)
+    finally:
+        await conn.close()
+    await declare_topology(settings)
+    connection = await aio_pika.connect(str(settings.amqp_url))
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue(BARE_QUEUE, durable=True,
+                                    arguments={"x-queue-type": "quorum"})
+        for name in [BARE_QUEUE, *[q.name for q in full_topology(settings).queues]]:
+            await (await channel.get_queue(name)).purge()
+
+
+async def run_bare(settings: Settings, bodies: Sequence[bytes]) -> dict[str, Any]:
+    n = len(bodies)
+    connection = await aio_pika.connect(str(settings.amqp_url))
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        await (await channel.get_queue(BARE_QUEUE)).purge()
+        await publish_all(channel, "", bodies, lambda _: BARE_QUEUE)
+        await wait_depth(channel, BARE_QUEUE, n, 60)
+        timing = Timing(n)
+        await watch_results(channel, ["bench.bare"], timing)
+        proc = subprocess.Popen([sys.executable, "-m", "workers.bench.bare",
+                                 str(settings.amqp_url), str(settings.database_url), str(n),
+                                 str(settings.batch_size), str(settings.batch_wait_ms),
+                                 str(settings.prefetch)])
+        meter = CpuMeter({"process": [proc.pid], **infra_groups()})
+        meter.start()
+        await asyncio.wait_for(timing.done.wait(), 600)
+        cpu = meter.stop()
+        await asyncio.to_thread(proc.wait, 60)
+    return {"events": n, "seconds": round(timing.last - timing.first, 3),
+            "events_per_s": round(timing.rate), "cpu_s_per_1000": per_thousand(cpu, n)}
+
+
+def per_thousand(cpu: dict[str, float], n: int) -> dict[str, float]:
+    return {k: round(v * 1000 / n, 3) for k, v in cpu.items()}
+
+
+class WorkerUnderTest:
+    def __init__(self, settings: Settings, domain: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "workers", "worker", "--domain",
+                                      domain], env=worker_env(settings))
+
+    def rss(self) -> tuple[int, int]:
+        return rss_bytes(self.proc.pid)
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        return self.proc.wait(60)
+
+
+async def run_worker_drain(settings: Settings, domain: str, bodies: Sequence[bytes],
+                           routing_key: Callable[[int], str], result_keys: Sequence[str],
+                           worker: WorkerUnderTest | None = None, expected: int = 0
+                           ) -> dict[str, Any]:
+    """Pre-fill the domain queue with `bodies` and start a worker, or time a worker
+    started on an already filled queue (`expected` results); time the drain."""
+    n = len(bodies) or expected
+    connection = await aio_pika.connect(str(settings.amqp_url))
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        timing = Timing(n)
+        await watch_results(channel, result_keys, timing)
+        if bodies:
+            await publish_all(channel, topology.EVENTS, bodies, routing_key)
+            await wait_depth(channel, topology.domain_queue(domain), n, 120)
+        started_here = worker is None
+        worker = worker or WorkerUnderTest(settings, domain)
+        meter = CpuMeter({"worker": [worker.proc.pid], **infra_groups()})
+        meter.start()
+        await asyncio.wait_for(timing.done.wait(), 900)
+        cpu = meter.stop()
+        rss, hwm = worker.rss()
+        if started_here:
+            worker.stop()
+    return {"events": n, "seconds": round(timing.last - timing.first, 3),
+            "events_per_s": round(timing.rate), "cpu_s_per_1000": per_thousand(cpu, n),
+            "worker_rss_mib": round(rss / 2**20, 1), "worker_peak_rss_mib": round(hwm / 2**20, 1)}
+
+
+async def run_latency(settings: Settings, rate: float, duration_s: float,
+                      make_bodies: Callable[[int], list[tuple[str, bytes, str]]],
+                      result_keys: Sequence[str]) -> dict[str, Any]:
+    """Publish at a steady `rate` for `duration_s`; latency = publish -> result seen."""
+    n = max(1, int(rate * duration_s))
+    items = make_bodies(n)  # (event id, body, routing key)
+    connection = await aio_pika.connect(str(settings.amqp_url))
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        timing = Timing(n)
+        await watch_results(channel, result_keys, timing, with_cause=True)
+        exchange = await channel.get_exchange(topology.EVENTS)
+        sent: dict[str, float] = {}
+        tick_s = 0.01
+        per_tick = rate * tick_s
+        start = time.monotonic()
+        owed = 0.0
+        i = 0
+        pending: set[asyncio.Task[Any]] = set()
+        while i < n:
+            owed += per_tick
+            while owed >= 1 and i < n:
+                event_id, body, key = items[i]
+                sent[event_id] = time.monotonic()
+                task = asyncio.create_task(exchange.publish(aio_pika.Message(
+                    body, content_type="application/cloudevents+json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=key))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                owed -= 1
+                i += 1
+            next_tick = start + tick_s * (round((time.monotonic() - start) / tick_s) + 1)
+            await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+        await asyncio.wait_for(timing.done.wait(), 120)
+    latencies = sorted((timing.arrivals[k] - t) * 1000 for k, t in sent.items()
+                       if k in timing.arrivals)
+    return {"rate_per_s": round(rate), "events": n,
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+            "max_ms": round(latencies[-1], 1)}

@@ -1,0 +1,204 @@
+"""The benchmark suites per domain, with a report table and a JSON record."""
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from workers.bench import load
+from workers.bench.runner import (
+    WorkerUnderTest,
+    prepare,
+    run_bare,
+    run_latency,
+    run_worker_drain,
+)
+from workers.settings import Settings
+
+BENCH_NAME = "haodian_bench"
+
+
+def bench_settings(settings: Settings) -> Settings:
+    """The same servers, a dedicated database and vhost (created when missing)."""
+    db = urlsplit(str(settings.database_url))._replace(path="/" + BENCH_NAME)
+    amqp = urlsplit(str(settings.amqp_url))._replace(path="/" + BENCH_NAME)
+    return settings.model_copy(update={"database_url": urlunsplit(db),
+                                       "amqp_url": urlunsplit(amqp)})
+
+
+async def ensure_bench_places(settings: Settings, bench: Settings) -> None:
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", BENCH_NAME):
+            await conn.execute(f'CREATE DATABASE "{BENCH_NAME}"')
+    finally:
+        await conn.close()
+    if shutil.which("rabbitmqctl"):
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", BENCH_NAME], capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", BENCH_NAME,
+                        urlsplit(str(bench.amqp_url)).username or "guest", ".*", ".*", ".*"],
+                       capture_output=True, check=True)
+
+
+Maker = Callable[[int, str], list[dict[str, Any]]]
+
+
+def workload(domain: str) -> tuple[Maker, list[str]]:
+    """How to make n input events for a domain, and the result types that answer them."""
+    now = load.now_utc()
+    if domain == "certification":
+        return (lambda n, tag: list(load.interest_applications(n, tag, now)),
+                ["certification.approved"])
+    if domain == "settlement":
+        return (lambda n, tag: list(load.confirmed_orders(n, tag, now)),
+                ["settlement.scheduled"])
+    raise ValueError(f"no benchmark for {domain!r} yet")
+
+
+async def start_after_prefill(bench: Settings, domain: str, events: list[dict[str, Any]]
+                              ) -> "WorkerUnderTest":
+    """Fill the domain queue first, so the worker is timed on a full queue."""
+    import aio_pika
+
+    from workers import topology
+    from workers.bench.runner import publish_all, wait_depth
+
+    connection = await aio_pika.connect(str(bench.amqp_url))
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        await publish_all(channel, topology.EVENTS, _bodies(events), lambda i: events[i]["type"])
+        await wait_depth(channel, topology.domain_queue(domain), len(events), 120)
+    return WorkerUnderTest(bench, domain)
+
+
+def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
+    return [orjson.dumps(e) for e in events]
+
+
+async def bench_domain(settings: Settings, domain: str, events: int, latency_s: float,
+                       run_orders: int, console: Console) -> dict[str, Any]:
+    bench = bench_settings(settings)
+    await ensure_bench_places(settings, bench)
+    await prepare(bench)
+    make, result_keys = workload(domain)
+    report: dict[str, Any] = {"domain": domain, "settings": {
+        "prefetch": bench.prefetch, "batch_size": bench.batch_size,
+        "batch_wait_ms": bench.batch_wait_ms}}
+    drain_events = make(events, "drain")
+    bodies = _bodies(drain_events)
+    console.print(f"[bold]{domain}[/bold]: bare baseline over {events} messages …")
+    report["bare"] = await run_bare(bench, bodies)
+    console.print(f"  bare: {report['bare']['events_per_s']} events/s")
+    idle = WorkerUnderTest(bench, domain)
+    await asyncio.sleep(3.0)
+    report["idle_worker_rss_mib"] = round(idle.rss()[0] / 2**20, 1)
+    idle.stop()
+    console.print(f"{domain}: worker draining {events} pre-filled events …")
+    worker = await start_after_prefill(bench, domain, drain_events)
+    try:
+        report["worker"] = await run_worker_drain(
+            bench, domain, [], lambda i: "", result_keys, worker, expected=events)
+        report["ratio"] = round(report["worker"]["events_per_s"]
+                                / max(1, report["bare"]["events_per_s"]), 3)
+        console.print(f"  worker: {report['worker']['events_per_s']} events/s, "
+                      f"ratio {report['ratio']}")
+        if latency_s > 0:
+            rate = report["worker"]["events_per_s"] / 2
+            console.print(f"{domain}: latency at {rate:.0f} events/s for {latency_s:.0f} s …")
+
+            def latency_bodies(n: int) -> list[tuple[str, bytes, str]]:
+                return [(e["id"], orjson.dumps(e), e["type"]) for e in make(n, "lat")]
+
+            report["latency"] = await run_latency(bench, rate, latency_s, latency_bodies,
+                                                  result_keys)
+    finally:
+        worker.stop()
+    if domain == "settlement" and run_orders:
+        report["run"] = await bench_settlement_run(bench, run_orders, console)
+    return report
+
+
+async def bench_settlement_run(bench: Settings, orders: int, console: Console
+                               ) -> dict[str, Any]:
+    """Load `orders` due orders, then time one settlement run over all of them."""
+    import time
+
+    import aio_pika
+
+    from workers import topology
+    from workers.bench.procfs import rss_bytes
+    from workers.bench.runner import Timing, publish_all, watch_results
+
+    now = load.now_utc()
+    events = list(load.confirmed_orders(orders, "run", now, days_ago=10))
+    console.print(f"settlement: loading {orders} due orders …")
+    await run_worker_drain(bench, "settlement", _bodies(events), lambda _: "order.confirmed",
+                           ["settlement.scheduled"])
+    worker = WorkerUnderTest(bench, "settlement")
+    try:
+        connection = await aio_pika.connect(str(bench.amqp_url))
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            timing = Timing(1)
+            await watch_results(channel, ["settlement.run_completed"], timing)
+            run = load.cloudevent("settlement.run_requested", "cron",
+                                  {"run_id": "bench-run", "as_of": now.isoformat()},
+                                  now + timedelta(seconds=1))
+            console.print(f"settlement: one run over {orders} due orders …")
+            started = time.monotonic()
+            peak = 0
+            await publish_all(channel, topology.EVENTS, [orjson.dumps(run)],
+                              lambda _: "settlement.run_requested")
+            while not timing.done.is_set():
+                peak = max(peak, rss_bytes(worker.proc.pid)[1])
+                try:
+                    await asyncio.wait_for(timing.done.wait(), 0.5)
+                except TimeoutError:
+                    pass
+            duration = time.monotonic() - started
+    finally:
+        worker.stop()
+    return {"orders": orders, "seconds": round(duration, 2),
+            "orders_per_s": round(orders / duration), "worker_peak_rss_mib": round(peak / 2**20, 1)}
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"haodian bench {report['domain']}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    bare, worker = report["bare"], report["worker"]
+    table.add_row("bare baseline events/s", str(bare["events_per_s"]))
+    table.add_row("worker events/s", str(worker["events_per_s"]))
+    table.add_row("ratio (target ≥ 0.7)", str(report["ratio"]))
+    if "latency" in report:
+        lat = report["latency"]
+        table.add_row(f"p50 / p99 latency at {lat['rate_per_s']}/s (ms, target p99 ≤ 100)",
+                      f"{lat['p50_ms']} / {lat['p99_ms']}")
+    for who, cpu in (("bare", bare["cpu_s_per_1000"]), ("worker", worker["cpu_s_per_1000"])):
+        table.add_row(f"CPU s per 1000 events ({who} run)",
+                      ", ".join(f"{k} {v}" for k, v in cpu.items()))
+    table.add_row("idle worker RSS (MiB, target ≤ 100)", str(report["idle_worker_rss_mib"]))
+    table.add_row("worker RSS after drain / peak (MiB)",
+                  f"{worker['worker_rss_mib']} / {worker['worker_peak_rss_mib']}")
+    if "run" in report:
+        run = report["run"]
+        table.add_row(f"settlement run over {run['orders']} orders",
+                      f"{run['seconds']} s ({run['orders_per_s']}/s), peak RSS "
+                      f"{run['worker_peak_rss_mib']} MiB")
+    console.print(table)
+
+
+def save(report: dict[str, Any], directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"bench-{report['domain']}.json"
+    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    return path

@@ -3,18 +3,34 @@
 import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StrictStr
 
+from schema.common import EventData
 from schema.envelope import Envelope, ResultEnvelope
 from workers.registry import DOMAIN_NAMES
 
 
+class EventRejected(EventData):
+    """`event.rejected`: an input that could not be processed; the raw message is kept in
+    its domain's DLQ. Written by workers/outbox.py's `rejection`."""
+
+    # Not a domain's result, so no schema/<domain>.py lists it; it belongs in schema/
+    # (the runtime's own results) and is kept here until that module exists.
+    event_id: Annotated[StrictStr, Field(min_length=1)]  # as read, even when too long
+    event_source: StrictStr | None
+    event_type: StrictStr | None
+    reasons: Annotated[list[StrictStr], Field(min_length=1)]
+
+
+RUNTIME_RESULTS: dict[str, type[BaseModel]] = {"event.rejected": EventRejected}
+
+
 def catalogue() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:
-    """(inputs, results): event type -> data model, over every domain."""
+    """(inputs, results): event type -> data model, over every domain and the runtime."""
     inputs: dict[str, type[BaseModel]] = {}
-    results: dict[str, type[BaseModel]] = {}
+    results: dict[str, type[BaseModel]] = dict(RUNTIME_RESULTS)
     for name in DOMAIN_NAMES:
         module = importlib.import_module(f"schema.{name}")
         inputs.update(module.INPUTS)
@@ -31,6 +47,7 @@ def event_schema(event_type: str, model: type[BaseModel], envelope: type[BaseMod
     schema["properties"]["data"] = data_schema
     schema["required"] = sorted(set(schema.get("required", [])) | {"data", "type"})
     schema["title"] = event_type
+    schema["description"] = f"A `{event_type}` CloudEvent (JSON structured mode)."
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     if defs:
         schema["$defs"] = defs
@@ -38,6 +55,7 @@ def event_schema(event_type: str, model: type[BaseModel], envelope: type[BaseMod
 
 
 def export(directory: Path) -> list[Path]:
+    """Writes inputs/<type>.json and results/<type>.json; returns the paths."""
     inputs, results = catalogue()
     written = []
     for kind, table, envelope in (("inputs", inputs, Envelope),

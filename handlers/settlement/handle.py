@@ -206,6 +206,9 @@ async def _claw_back(db: Db, event: Incoming[AftersaleClosed], order: Any, was_o
     data = event.data
     store_id, month = order["store_id"], order["month"]
     store_month = await db.fetchrow(Q.lock_store_month, store_id, month)
+    if store_month is None:
+        # A settled order always has its store-month: the books are broken, stop here.
+        raise RuntimeError(f"settled order {data.order_id} has no store-month {month}")
     claw = rules.compute_clawback(data.refund_fen, store_month["cumulative_net_fen"])
     await db.execute(
         Q.apply_clawback_to_store_month,

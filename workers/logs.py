@@ -9,26 +9,50 @@ from typing import Any
 import orjson
 import structlog
 
-# Resident ids (18 chars), USCCs (18 chars) and long digit runs such as credential numbers.
+# UUIDs are matched first only to be left alone: their last group can be 12 digits.
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ID_LIKE = (r"\d{17}[\dXx]"  # resident id (GB 11643-1999)
+            r"|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"  # USCC (GB 32100-2015)
+            r"|\d{12,19}")  # credential numbers, legacy 15-digit ids, bank cards
+# ASCII boundaries, not \b: in "身份证110105…" the digits follow a word character.
 _SENSITIVE = re.compile(
-    r"\b(?:\d{17}[\dXx]|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}|\d{12,17})\b")
-_SENSITIVE_KEYS = ("id_number", "credential_number", "uscc", "password", "token")
+    rf"(?<![0-9A-Za-z])(?:(?P<uuid>{_UUID})|(?P<id>{_ID_LIKE}))(?![0-9A-Za-z])")
+_SENSITIVE_KEYS = ("id_number", "credential", "uscc", "password", "passwd", "secret", "token")
+HIDDEN = "***"
+
+
+def _mask_match(m: re.Match[str]) -> str:
+    found = m[0]
+    return found if m["uuid"] else found[:3] + "*" * (len(found) - 5) + found[-2:]
 
 
 def mask(text: str) -> str:
     """Keep the first 3 and last 2 characters of anything that looks like an id number."""
-    return _SENSITIVE.sub(lambda m: m[0][:3] + "*" * (len(m[0]) - 5) + m[0][-2:], text)
+    return _SENSITIVE.sub(_mask_match, text)
+
+
+def _is_sensitive_key(key: object) -> bool:
+    return isinstance(key, str) and any(s in key.lower() for s in _SENSITIVE_KEYS)
+
+
+def _masked(value: Any) -> Any:
+    """Strings masked, containers walked; a sensitive key's value hidden whatever it is."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: HIDDEN if _is_sensitive_key(k) and v is not None else _masked(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _mask_processor(
     _: Any, __: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event_dict.items()):
-        if isinstance(value, str):
-            if any(s in key for s in _SENSITIVE_KEYS):
-                event_dict[key] = "***"
-            else:
-                event_dict[key] = mask(value)
+        event_dict[key] = (HIDDEN if _is_sensitive_key(key) and value is not None
+                           else _masked(value))
     return event_dict
 
 

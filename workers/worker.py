@@ -42,6 +42,7 @@ ATTEMPT_HEADER = "x-haodian-attempt"
 ROUTING_KEY_HEADER = "x-haodian-routing-key"
 RELAY_INTERVAL_S = 2.0
 RELAY_MIN_AGE_S = 5.0
+MARK_INTERVAL_S = 0.25
 
 
 def int_header(value: object) -> int:
@@ -95,6 +96,7 @@ class DomainLoop:
         self.processor = BatchProcessor(domain, settings.max_attempts, settings.chunk_size)
         self.queue: AbstractQueue | None = None
         self.consumer_tag: str | None = None
+        self.tail: asyncio.Task[None] | None = None  # the last batch's broker-side work
         self.processed = 0
 
 
@@ -114,6 +116,7 @@ class Worker:
         self.dlx: AbstractExchange | None = None
         self.retry: AbstractExchange | None = None
         self._cancelling: list[asyncio.Task[None]] = []
+        self._confirmed: list[int] = []  # outbox ids confirmed by the broker, to mark
 
     # ---- life cycle -------------------------------------------------------------------
     async def run(self) -> int:
@@ -124,11 +127,14 @@ class Worker:
             await self.start()
             tasks = [asyncio.create_task(self._consume_loop(d), name=d.domain.name)
                      for d in self.loops]
-            relay = asyncio.create_task(self._relay_loop(), name="relay")
+            background = [asyncio.create_task(self._relay_loop(), name="relay"),
+                          asyncio.create_task(self._mark_loop(), name="mark")]
             await asyncio.gather(*tasks)
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self._mark_confirmed()
             await self._flush_outbox()
             return 0
         finally:
@@ -187,16 +193,18 @@ class Worker:
         structlog.contextvars.bind_contextvars(domain=d.domain.name)
         while True:
             if self.stopping.is_set() and not d.batcher.buffer:
-                return
+                break
             if time.monotonic() > self.stop_deadline:
                 log.warning("grace_period_over", unprocessed=len(d.batcher.buffer))
-                return  # closing the connection hands unacked messages back
+                break  # closing the connection hands unacked messages back
             idle = 0.1 if self.stopping.is_set() else self.burst_idle_s
             messages = await d.batcher.next_batch(idle)
             if messages:
                 await self._process(d, messages)
             elif self.burst and await self._drained(d):
                 self.request_stop()
+        if d.tail is not None:
+            await d.tail
 
     async def _drained(self, d: DomainLoop) -> bool:
         """Burst mode: the domain's queue and its retry queues are empty."""
@@ -245,8 +253,25 @@ class Worker:
             if (x.decoded and isinstance(x.decoded.route, ChunkedRoute) and x.fate is Fate.ACK
                     and not x.duplicate):
                 await self._run_long_job(d, x)
-        await asyncio.gather(self._publish_results(batch_results), self._settle(d, deliveries))
-        d.processed += len(deliveries)
+        # The broker side of this batch overlaps the next batch's database work; acks
+        # stay in batch order because each batch's tail waits for the previous one.
+        previous = d.tail
+        d.tail = asyncio.create_task(self._after_commit(d, deliveries, batch_results, previous))
+        if previous is not None:
+            await previous
+
+    async def _after_commit(self, d: DomainLoop, deliveries: Sequence[Delivery],
+                            results: Sequence[outbox.OutgoingEvent],
+                            previous: "asyncio.Task[None] | None") -> None:
+        try:
+            copies = asyncio.gather(self._publish_results(results), self._copy_on(d, deliveries))
+            if previous is not None:
+                await previous
+            await copies
+            await self._ack_batch(d, deliveries)
+            d.processed += len(deliveries)
+        except Exception:  # never lose the loop over it: unacked messages are redelivered
+            log.exception("after_commit_failed")
 
     async def _run_long_job(self, d: DomainLoop, x: Delivery) -> None:
         assert self.pool is not None
@@ -301,22 +326,36 @@ class Worker:
         confirmed = await outbox.publish(self.publish_channel, events)
         if len(confirmed) < len(events):
             log.warning("results_unconfirmed", count=len(events) - len(confirmed))
+        self._confirmed.extend(confirmed)  # marked by _mark_loop, off the critical path
+
+    async def _mark_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MARK_INTERVAL_S)
+            await self._mark_confirmed()
+
+    async def _mark_confirmed(self) -> None:
+        if not self._confirmed or self.pool is None:
+            return
+        ids, self._confirmed = self._confirmed, []
         try:
             async with self.pool.acquire() as conn:
-                await outbox.mark_published(conn, confirmed)
-        except Exception as exc:
+                await outbox.mark_published(conn, ids)
+        except Exception as exc:  # the relay re-publishes them: same ids, harmless
             log.warning("outbox_mark_failed", error=repr(exc)[:200])
 
-    async def _settle(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
-        """Copy rejected and retried messages on (with confirms), then ack or requeue.
-
-        Acks go as one `multiple` ack up to the batch's highest delivery tag: batches
-        are taken in delivery order and every earlier message was settled (acked, or
-        explicitly requeued when its copy failed), so nothing unsettled is covered."""
+    async def _copy_on(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
+        """Copy rejected messages to the DLQ and retried ones to the retry path, with
+        confirms; a copy that fails leaves its message to be requeued."""
         copies = [self._dead_letter(d, x) if x.fate is Fate.REJECT else self._send_to_retry(d, x)
                   for x in deliveries if x.fate in (Fate.REJECT, Fate.RETRY)]
         if copies:
             await asyncio.gather(*copies)
+
+    async def _ack_batch(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
+        """Ack everything settled as one `multiple` ack up to the batch's highest delivery
+        tag: batches are acked in delivery order and every earlier message was settled
+        (acked, or explicitly requeued when its copy failed), so nothing unsettled is
+        covered."""
         to_ack = []
         for x in deliveries:
             if x.fate is Fate.REQUEUE or not x.copied:

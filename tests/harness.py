@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,13 +136,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def worker_command(domain: str) -> list[str]:
+    """The worker's command line: the same one compose.yaml runs (checked by a test)."""
+    return ["worker", "--domain", domain]
+
+
 class WorkerProcess:
     """`haodian worker` as a child process, logs to a file for post-mortems."""
 
     def __init__(self, settings: Settings, domain: str, log_path: str, *extra: str) -> None:
         self.log = open(log_path, "ab")  # closed by kill() or terminate()
+        haodian = str(Path(sys.executable).parent / "haodian")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workers", "worker", "--domain", domain, *extra],
+            [haodian, *worker_command(domain), *extra],
             env=settings_env(settings), stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:

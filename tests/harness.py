@@ -12,8 +12,8 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aio_pika

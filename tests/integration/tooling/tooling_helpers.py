@@ -5,6 +5,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from typer.testing import CliRunner, Result
 
@@ -58,11 +59,19 @@ class Tap:
 
 async def cli(settings: Settings, *args: str, stdin: bytes | None = None) -> Result:
     """`haodian ARGS` through typer's test runner, in a thread: the commands run their own
-    event loop, which cannot nest in the test's."""
+    event loop, which cannot nest in the test's. structlog's global configuration is
+    put back afterwards."""
     env = {"HAODIAN_AMQP_URL": str(settings.amqp_url),
            "HAODIAN_DATABASE_URL": str(settings.database_url),
            "HAODIAN_LOG_LEVEL": "warning", "COLUMNS": "200"}
-    return await asyncio.to_thread(CliRunner().invoke, app, list(args), input=stdin, env=env)
+    saved = structlog.get_config()
+    try:
+        return await asyncio.to_thread(CliRunner().invoke, app, list(args), input=stdin,
+                                       env=env)
+    finally:
+        # The command configured structlog to print to the runner's stderr, closed now;
+        # in-process workers of later tests must not log there.
+        structlog.configure(**saved)
 
 
 async def audit_rows(database_url: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
 
     prefetch: int = Field(default=1000, ge=1, le=65535)
     batch_size: int = Field(default=500, ge=1, le=10000)
-    batch_wait_ms: int = Field(default=20, ge=0, le=10000)
+    batch_wait_ms: int = Field(default=10, ge=0, le=10000)
     grace_period_s: float = Field(default=30.0, gt=0)
     db_pool_size: int = Field(default=4, ge=2, le=100)
 

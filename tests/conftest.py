@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 import aio_pika
 import asyncpg
 import pytest
+import structlog
 from harness import Bus, test_settings
 
 from workers.migrate import migrate
@@ -32,6 +33,15 @@ SESSION_NAME = f"haodian_t_{os.getpid()}"
 def _with_database(url: str, name: str) -> str:
     base = url.rsplit("/", 1)[0]
     return f"{base}/{name}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """A CLI test configures structlog to print to its captured stream; the next test
+    must not inherit a logger bound to a closed file."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

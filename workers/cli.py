@@ -3,7 +3,7 @@
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import asyncpg
 import typer
@@ -13,6 +13,9 @@ from rich.table import Table
 from workers import logs
 from workers.runtime import run
 from workers.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from workers.dlq import Filter
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="haodian: event-processing workers for a social-commerce platform.")
@@ -61,13 +64,15 @@ def worker(
     batch_wait_ms: Annotated[int | None, typer.Option(help="wait for a batch to fill")] = None,
     grace_period_s: Annotated[float | None, typer.Option(help="SIGTERM drain limit")] = None,
     burst: Annotated[bool, typer.Option(help="exit once the queues are drained")] = False,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="serve /metrics, /healthz, /readyz on this port; 0 = off")] = None,
 ) -> None:
     """Consume and process events until SIGTERM (or, with --burst, until idle)."""
     from workers.registry import RegistryError, resolve
     from workers.worker import Worker
 
     s = settings(prefetch=prefetch, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
-                 grace_period_s=grace_period_s)
+                 grace_period_s=grace_period_s, metrics_port=metrics_port)
     logs.configure(s.log_level, s.log_format)
     try:
         domains = resolve(domain)
@@ -87,7 +92,11 @@ def publish(
 
     s = settings()
     logs.configure(s.log_level, "console")
-    stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")
+    try:
+        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")
+    except OSError as exc:
+        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
     with stream:
         refused = run(publish_ndjson(s, stream, console))
     raise typer.Exit(1 if refused else 0)
@@ -102,7 +111,7 @@ LimitOpt = Annotated[int | None, typer.Option(help="at most this many")]
 
 
 def _filter(reason: str | None, type_: str | None, event_id: str | None,
-            limit: int | None) -> "object":
+            limit: int | None) -> "Filter":
     from workers.dlq import Filter
 
     return Filter(reason=reason, type=type_, event_id=event_id, limit=limit)
@@ -119,7 +128,7 @@ def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
 
     s = settings()
     found = run(list_dead_letters(str(s.amqp_url), domain,
-                                  _filter(reason, type_, event_id, limit)))  # type: ignore[arg-type]
+                                  _filter(reason, type_, event_id, limit)))
     if json_:
         console.print_json(orjson.dumps([d.summary() for d in found]).decode())
         return
@@ -157,7 +166,7 @@ def dlq_replay(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = Non
 
     s = settings()
     n = run(replay(str(s.amqp_url), str(s.database_url), domain,
-                   _filter(reason, type_, event_id, limit), getpass.getuser()))  # type: ignore[arg-type]
+                   _filter(reason, type_, event_id, limit), getpass.getuser()))
     console.print(f"replayed {n} message(s) from haodian.{domain}.dlq")
 
 
@@ -173,7 +182,7 @@ def dlq_purge(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None
                       abort=True)
     s = settings()
     n = run(purge(str(s.amqp_url), str(s.database_url), domain,
-                  _filter(reason, type_, event_id, limit), getpass.getuser()))  # type: ignore[arg-type]
+                  _filter(reason, type_, event_id, limit), getpass.getuser()))
     console.print(f"purged {n} message(s) from haodian.{domain}.dlq")
 
 

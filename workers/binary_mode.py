@@ -55,26 +55,32 @@ def _value(value: Any) -> Any:
     raise ValueError(f"a {type(value).__name__} value")
 
 
-def attributes(headers: Mapping[str, Any]) -> dict[str, Any] | str:
-    """The context attributes carried in the headers, or what is wrong with them."""
+def attributes(headers: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The context attributes carried in the headers, and what is wrong with them (the
+    first problem, or None); a bad header is left out, so the rest still names the event."""
     found: dict[str, Any] = {}
+    problems: list[str] = []
     for key, raw in headers.items():
         prefix = next((p for p in PREFIXES if isinstance(key, str) and key.startswith(p)), None)
         if prefix is None:
             continue
         name = key[len(prefix):]
         if name in NOT_HEADERS:
-            return f"header {key!r} is not allowed in binary mode: {NOT_HEADERS[name]}"
+            problems.append(f"header {key!r} is not allowed in binary mode: {NOT_HEADERS[name]}")
+            continue
         if not _NAME.match(name):
-            return f"header {key!r}: attribute names are 1-20 lower-case letters or digits"
+            problems.append(f"header {key!r}: attribute names are 1-20 lower-case letters "
+                            "or digits")
+            continue
         try:
             value = _value(raw)
         except ValueError as exc:
-            return f"header {key!r}: {exc} cannot be a CloudEvents attribute"
+            problems.append(f"header {key!r}: {exc} cannot be a CloudEvents attribute")
+            continue
         if name in found and found[name] != value:
-            return f"attribute {name!r} given twice with different values"
-        found[name] = value
-    return found
+            problems.append(f"attribute {name!r} given twice with different values")
+        found.setdefault(name, value)
+    return found, (problems[0] if problems else None)
 
 
 def _ids(found: Mapping[str, Any]) -> dict[str, str | None]:
@@ -87,10 +93,10 @@ def _ids(found: Mapping[str, Any]) -> dict[str, str | None]:
 def to_structured(headers: Mapping[str, Any] | None, content_type: str | None,
                   body: bytes) -> bytes | Rejected:
     """The structured-mode JSON document of a binary-mode event, or why it is refused."""
-    found = attributes(headers or {})
-    if isinstance(found, str):
-        return Rejected("envelope_invalid", found)
+    found, problem = attributes(headers or {})
     ids = _ids(found)
+    if problem is not None:
+        return Rejected("envelope_invalid", problem, **ids)
     media = media_type(content_type)
     if media not in ("", JSON_MEDIA_TYPE):
         return Rejected("content_type_unsupported", f"binary-mode data must be JSON "

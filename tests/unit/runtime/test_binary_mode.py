@@ -116,6 +116,8 @@ def test_a_refusal_names_the_event_when_the_headers_do() -> None:
     assert (r.reason, r.event_id, r.source, r.type) == (
         "malformed_json", "evt-1", "order-service", "order.confirmed")
     assert "binary-mode body" in r.detail
+    bad_header = refused(headers(cloudEvents_priority=1.5))
+    assert (bad_header.event_id, bad_header.type) == ("evt-1", "order.confirmed")
 
 
 def test_data_that_is_not_json_is_refused_by_content_type() -> None:

@@ -16,6 +16,7 @@ from aiormq import spec
 from handlers.base import Incoming, Result
 from handlers.queries import load_queries
 from schema.envelope import CONTENT_TYPE
+from schema.runtime import EventRejected
 
 Q = load_queries("runtime")
 RESULTS_EXCHANGE = "haodian.results"
@@ -49,8 +50,8 @@ def rejection(
 ) -> OutgoingEvent:
     """The `event.rejected` result for an input that could not be processed."""
     rid = result_id("event.rejected", f"{source}|{event_id}|{reason}")
-    data = {"event_id": event_id, "event_source": source, "event_type": event_type,
-            "reasons": [reason]}
+    data = EventRejected(event_id=event_id, event_source=source, event_type=event_type,
+                         reasons=[reason]).model_dump()
     return OutgoingEvent(rid, "event.rejected",
                          _envelope(rid, "event.rejected", time, event_id, event_id, data))
 

@@ -3,28 +3,15 @@
 import importlib
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import BaseModel
 
-from schema.common import EventData
+from schema import runtime as runtime_schema
 from schema.envelope import Envelope, ResultEnvelope
 from workers.registry import DOMAIN_NAMES
 
-
-class EventRejected(EventData):
-    """`event.rejected`: an input that could not be processed; the raw message is kept in
-    its domain's DLQ. Written by workers/outbox.py's `rejection`."""
-
-    # Not a domain's result, so no schema/<domain>.py lists it; it belongs in schema/
-    # (the runtime's own results) and is kept here until that module exists.
-    event_id: Annotated[StrictStr, Field(min_length=1)]  # as read, even when too long
-    event_source: StrictStr | None
-    event_type: StrictStr | None
-    reasons: Annotated[list[StrictStr], Field(min_length=1)]
-
-
-RUNTIME_RESULTS: dict[str, type[BaseModel]] = {"event.rejected": EventRejected}
+RUNTIME_RESULTS: dict[str, type[BaseModel]] = dict(runtime_schema.RESULTS)
 
 
 def catalogue() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:

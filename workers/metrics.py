@@ -1,4 +1,10 @@
-"""Prometheus metrics of a worker process (served on --metrics-port when set)."""
+"""Prometheus metrics of a worker process (served on --metrics-port when set).
+
+The batch loop updates them once per batch (counts aggregated per label set), never
+with a label lookup per message."""
+
+from collections import Counter as Tally
+from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -7,12 +13,32 @@ MESSAGES = Counter("haodian_messages_total", "Input messages by outcome",
 BATCH_SIZE = Histogram("haodian_batch_size", "Messages per consumer batch", ["domain"],
                        buckets=(1, 5, 10, 25, 50, 100, 200, 500, 1000, 2000))
 HANDLE_SECONDS = Histogram("haodian_batch_commit_seconds",
-                           "Handlers plus commit of one batch", ["domain"])
+                           "Handlers plus commit of one batch", ["domain"],
+                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+AFTER_COMMIT_SECONDS = Histogram("haodian_batch_publish_ack_seconds",
+                                 "Result publishing, DLQ/retry copies and acks of one batch",
+                                 ["domain"],
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 LAG_SECONDS = Histogram("haodian_event_lag_seconds", "Event time to commit", ["domain"],
                         buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 RETRIES = Counter("haodian_retries_total", "Messages sent to the retry path", ["domain", "reason"])
 DEAD_LETTERS = Counter("haodian_dead_letters_total", "Messages sent to the DLQ",
                        ["domain", "reason"])
 OUTBOX_BACKLOG = Gauge("haodian_outbox_backlog", "Result events committed but not yet confirmed")
+OUTBOX_OLDEST_SECONDS = Gauge("haodian_outbox_oldest_seconds",
+                              "Age of the oldest unpublished result event")
 DB_OUTAGES = Counter("haodian_database_waits_total", "Batches held while the database was down",
                      ["domain"])
+READY = Gauge("haodian_worker_ready", "1 when /readyz passes: broker, consumers, database, outbox")
+
+
+def count_messages(domain: str, outcomes: Iterable[tuple[str, str]]) -> None:
+    """One increment per (type, outcome) of a batch."""
+    for (event_type, outcome), n in Tally(outcomes).items():
+        MESSAGES.labels(domain, event_type, outcome).inc(n)
+
+
+def observe_lags(domain: str, lags_s: Iterable[float]) -> None:
+    child = LAG_SECONDS.labels(domain)
+    for lag in lags_s:
+        child.observe(lag)

@@ -33,6 +33,7 @@ from workers import metrics, outbox, topology
 from workers.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
 from workers.decode import Rejected, decode
 from workers.errors import DatabaseUnavailable, is_connection_error
+from workers.ops.hooks import WorkerMonitoring
 from workers.registry import routes_by_type
 from workers.settings import Settings, redact
 
@@ -117,6 +118,7 @@ class Worker:
         self.retry: AbstractExchange | None = None
         self._cancelling: list[asyncio.Task[None]] = []
         self._confirmed: list[int] = []  # outbox ids confirmed by the broker, to mark
+        self.monitoring = WorkerMonitoring(self)
 
     # ---- life cycle -------------------------------------------------------------------
     async def run(self) -> int:
@@ -124,6 +126,7 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         try:
+            await self.monitoring.start()
             await self.start()
             tasks = [asyncio.create_task(self._consume_loop(d), name=d.domain.name)
                      for d in self.loops]
@@ -140,6 +143,7 @@ class Worker:
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
+            await self.monitoring.stop()
             await self.close()
 
     async def start(self) -> None:
@@ -244,10 +248,9 @@ class Worker:
             return
         metrics.HANDLE_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
         now = datetime.now(UTC)
-        for x in deliveries:
-            if x.decoded and x.fate is Fate.ACK and not x.duplicate:
-                metrics.LAG_SECONDS.labels(d.domain.name).observe(
-                    max(0.0, (now - x.decoded.event.time).total_seconds()))
+        metrics.observe_lags(d.domain.name, (
+            max(0.0, (now - x.decoded.event.time).total_seconds()) for x in deliveries
+            if x.decoded and x.fate is Fate.ACK and not x.duplicate))
         batch_results = [e for x in deliveries for e in x.results]
         for x in deliveries:
             if (x.decoded and isinstance(x.decoded.route, ChunkedRoute) and x.fate is Fate.ACK
@@ -267,9 +270,11 @@ class Worker:
             copies = asyncio.gather(self._publish_results(results), self._copy_on(d, deliveries))
             if previous is not None:
                 await previous
+            started = time.monotonic()
             await copies
             await self._ack_batch(d, deliveries)
             d.processed += len(deliveries)
+            metrics.AFTER_COMMIT_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
         except Exception:  # never lose the loop over it: unacked messages are redelivered
             log.exception("after_commit_failed")
 
@@ -368,9 +373,9 @@ class Worker:
         except Exception as exc:  # channel gone: the broker redelivers, the inbox dedupes
             log.info("ack_failed", error=repr(exc)[:200])
             return
-        for x in to_ack:
-            outcome = "duplicate" if x.duplicate else x.fate.value
-            metrics.MESSAGES.labels(d.domain.name, x.identity()[2] or "unknown", outcome).inc()
+        metrics.count_messages(d.domain.name, (
+            (x.identity()[2] or "unknown", "duplicate" if x.duplicate else x.fate.value)
+            for x in to_ack))
 
     @staticmethod
     async def _ack(deliveries: Sequence[Delivery]) -> None:

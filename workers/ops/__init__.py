@@ -1,0 +1,1 @@
+"""Operations: worker health and metrics, heartbeats, supervisor, status, scaling, monitor."""

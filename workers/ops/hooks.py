@@ -1,0 +1,102 @@
+"""The worker's monitoring side: health server, readiness probe, outbox backlog gauge.
+
+Everything here runs off the hot path, in its own tasks, every few seconds; the batch
+loop only updates prometheus counters (workers/metrics.py)."""
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+
+from handlers.queries import load_queries
+from workers import metrics
+from workers.ops import health
+from workers.ops.config import OpsSettings, load_ops_settings
+
+if TYPE_CHECKING:
+    from workers.worker import Worker
+
+log = structlog.get_logger()
+Q = load_queries("runtime")
+PROBE_TIMEOUT_S = 3.0
+
+
+class WorkerMonitoring:
+    """Starts with the worker, stops with it; owns the probe task and the HTTP server."""
+
+    def __init__(self, worker: "Worker", ops: OpsSettings | None = None) -> None:
+        self.worker = worker
+        self.ops = ops or load_ops_settings()
+        self.server: asyncio.Server | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.database_ok_at = float("-inf")
+        self.outbox_oldest_s = 0.0
+
+    async def start(self) -> None:
+        port = self.worker.settings.metrics_port
+        if port:
+            self.server = await health.serve(self.ops.metrics_host, port, self.readiness)
+        self.tasks.append(asyncio.create_task(self._probe_loop(), name="probe"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks = []
+        if self.server is not None:
+            self.server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 2)
+            self.server = None
+
+    # ---- readiness ----------------------------------------------------------------------
+    def broker_connected(self) -> bool:
+        transport = getattr(self.worker.connection, "transport", None)
+        return transport is not None and not transport.connection.is_closed
+
+    def consuming(self) -> bool:
+        w = self.worker
+        return not w.stopping.is_set() and bool(w.loops) and all(
+            d.queue is not None and d.consumer_tag is not None and not d.queue.channel.is_closed
+            for d in w.loops)
+
+    def readiness(self) -> dict[str, bool]:
+        fresh_s = 2 * self.ops.probe_interval_s + PROBE_TIMEOUT_S
+        broker = self.broker_connected()
+        checks = {
+            "broker_connected": broker,
+            "consuming": broker and self.consuming(),
+            "database_reachable": time.monotonic() - self.database_ok_at < fresh_s,
+            "outbox_not_stuck": self.outbox_oldest_s < self.ops.outbox_stuck_s,
+        }
+        metrics.READY.set(1 if all(checks.values()) else 0)
+        return checks
+
+    # ---- periodic probe -------------------------------------------------------------------
+    async def _probe_loop(self) -> None:
+        while True:
+            if self.worker.pool is None:  # still starting
+                await asyncio.sleep(0.2)
+                continue
+            await self.probe_once()
+            await asyncio.sleep(self.ops.probe_interval_s)
+
+    async def probe_once(self) -> None:
+        """Database reachable, outbox backlog and the age of its oldest row."""
+        pool = self.worker.pool
+        if pool is None:
+            return
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S), pool.acquire() as conn:
+                row = await conn.fetchrow(Q.count_outbox_backlog)
+        except Exception as exc:
+            log.info("database_probe_failed", error=repr(exc)[:200])
+            return
+        self.database_ok_at = time.monotonic()
+        self.outbox_oldest_s = float(row["oldest_s"])
+        metrics.OUTBOX_BACKLOG.set(int(row["backlog"]))
+        metrics.OUTBOX_OLDEST_SECONDS.set(self.outbox_oldest_s)
+        self.readiness()

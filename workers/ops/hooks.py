@@ -1,4 +1,4 @@
-"""The worker's monitoring side: health server, readiness probe, outbox backlog gauge.
+"""The worker's monitoring side: health server, readiness probe, outbox gauge, heartbeats.
 
 Everything here runs off the hot path, in its own tasks, every few seconds; the batch
 loop only updates prometheus counters (workers/metrics.py)."""
@@ -14,6 +14,7 @@ from handlers.queries import load_queries
 from workers import metrics
 from workers.ops import health
 from workers.ops.config import OpsSettings, load_ops_settings
+from workers.ops.heartbeat import Heartbeat
 
 if TYPE_CHECKING:
     from workers.worker import Worker
@@ -33,12 +34,15 @@ class WorkerMonitoring:
         self.tasks: list[asyncio.Task[None]] = []
         self.database_ok_at = float("-inf")
         self.outbox_oldest_s = 0.0
+        self.heartbeat = Heartbeat([d.domain.name for d in worker.loops],
+                                   self.ops.heartbeat_prune_s)
 
     async def start(self) -> None:
         port = self.worker.settings.metrics_port
         if port:
             self.server = await health.serve(self.ops.metrics_host, port, self.readiness)
         self.tasks.append(asyncio.create_task(self._probe_loop(), name="probe"))
+        self.tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -46,6 +50,8 @@ class WorkerMonitoring:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks = []
+        if self.worker.pool is not None:
+            await self.heartbeat.stopped(self.worker.pool, self.messages_done())
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -74,6 +80,17 @@ class WorkerMonitoring:
         }
         metrics.READY.set(1 if all(checks.values()) else 0)
         return checks
+
+    def messages_done(self) -> int:
+        return sum(d.processed for d in self.worker.loops)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            if self.worker.pool is None:  # still starting
+                await asyncio.sleep(0.2)
+                continue
+            await self.heartbeat.beat(self.worker.pool, self.messages_done())
+            await asyncio.sleep(self.ops.heartbeat_interval_s)
 
     # ---- periodic probe -------------------------------------------------------------------
     async def _probe_loop(self) -> None:

@@ -66,6 +66,8 @@ def worker(
     burst: Annotated[bool, typer.Option(help="exit once the queues are drained")] = False,
     metrics_port: Annotated[int | None, typer.Option(
         help="serve /metrics, /healthz, /readyz on this port; 0 = off")] = None,
+    processes: Annotated[int | None, typer.Option(
+        min=1, help="supervise N worker processes (metrics on port + slot)")] = None,
 ) -> None:
     """Consume and process events until SIGTERM (or, with --burst, until idle)."""
     from workers.registry import RegistryError, resolve
@@ -79,7 +81,26 @@ def worker(
     except RegistryError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    if processes is not None:
+        raise typer.Exit(_supervise(s, processes, burst, [f"--domain={d}" for d in domain] + [
+            f"--{name.replace('_', '-')}={value}" for name, value in (
+                ("prefetch", prefetch), ("batch_size", batch_size),
+                ("batch_wait_ms", batch_wait_ms), ("grace_period_s", grace_period_s))
+            if value is not None]))
     raise typer.Exit(run(Worker(s, domains, burst=burst).run()))
+
+
+def _supervise(s: Settings, processes: int, burst: bool, worker_args: list[str]) -> int:
+    from workers.ops.config import load_ops_settings
+    from workers.ops.supervisor import Supervisor, child_command
+
+    if burst:
+        err.print("[red]--burst runs one process: leave out --processes[/red]")
+        return 2
+    ops = load_ops_settings()
+    return run(Supervisor(lambda slot: child_command(worker_args, s.metrics_port, slot),
+                          processes, s.grace_period_s, ops.restart_backoff_s,
+                          ops.restart_backoff_max_s).run())
 
 
 # ---- publish ----------------------------------------------------------------------------
@@ -255,3 +276,80 @@ def bench(
     report = run(bench_domain(s, domain, events, latency_s, run_orders, console))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
+
+
+# ---- gateway ----------------------------------------------------------------------------
+gateway_app = typer.Typer(no_args_is_help=True, help="The HTTP gateway for CloudEvents.")
+token_app = typer.Typer(no_args_is_help=True, help="Per-source gateway tokens.")
+gateway_app.add_typer(token_app, name="token")
+app.add_typer(gateway_app, name="gateway")
+
+
+@gateway_app.command("serve")
+def gateway_serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+) -> None:
+    """Accept CloudEvents over HTTP; 202 once the broker confirmed each one."""
+    from workers.gateway.commands import serve
+    from workers.gateway.config import load_gateway_settings
+
+    s = settings()
+    try:
+        config = load_gateway_settings()
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    logs.configure(s.log_level, s.log_format)
+    raise typer.Exit(run(serve(s, config, host, port)))
+
+
+@token_app.command("add")
+def gateway_token_add(
+    source: Annotated[str, typer.Option(help="the CloudEvents source it may publish for")],
+) -> None:
+    """Create a token for a source; it is printed once and stored only as a hash."""
+    from workers.gateway.commands import token_add
+
+    row, token = run(token_add(settings(), source))
+    err.print(f"token {row.token_id} for source {row.source!r} (shown once, keep it safe):")
+    print(token)
+
+
+@token_app.command("list")
+def gateway_token_list() -> None:
+    """Every token: id, source, created, revoked (never the token)."""
+    from workers.gateway.commands import token_list
+
+    table = Table(title="gateway tokens")
+    for col in ("id", "source", "created", "revoked"):
+        table.add_column(col)
+    for row in run(token_list(settings())):
+        table.add_row(str(row.token_id), row.source, row.created_at.isoformat(),
+                      row.revoked_at.isoformat() if row.revoked_at else "")
+    console.print(table)
+
+
+@token_app.command("revoke")
+def gateway_token_revoke(token_id: Annotated[int, typer.Argument(help="id from list")]) -> None:
+    """Revoke a token (the gateway refuses it within HAODIAN_GATEWAY_TOKEN_CACHE_S)."""
+    from workers.gateway.commands import token_revoke
+
+    row = run(token_revoke(settings(), token_id))
+    if row is None:
+        err.print(f"no token {token_id}")
+        raise typer.Exit(1)
+    console.print(f"token {row.token_id} for source {row.source!r} revoked")
+
+
+# ---- demo -------------------------------------------------------------------------------
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(help="confirmed orders in the workload")] = 3000,
+) -> None:
+    """Run a realistic workload end to end on the local services and print a summary."""
+    from workers.demo import run_demo
+
+    s = settings()
+    logs.configure("error", "console")  # the demo's own output tells the story
+    raise typer.Exit(run(run_demo(s, console, orders=orders)))

@@ -1,0 +1,49 @@
+"""What `haodian gateway serve` and `haodian gateway token add|list|revoke` run."""
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+import structlog
+import uvicorn
+
+from workers.gateway import tokens
+from workers.gateway.app import create_app
+from workers.gateway.config import GatewaySettings
+from workers.settings import Settings, redact
+
+T = TypeVar("T")
+log = structlog.get_logger("haodian.gateway")
+
+
+async def serve(settings: Settings, config: GatewaySettings, host: str, port: int) -> int:
+    """Serve until SIGINT/SIGTERM; in-flight requests get 10 s to finish."""
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings, config), host=host, port=port, access_log=False,
+        log_level="warning", lifespan="on", timeout_graceful_shutdown=10,
+        server_header=False))
+    log.info("gateway_starting", host=host, port=port, amqp_url=redact(settings.amqp_url),
+             max_body_bytes=config.max_body_bytes)
+    await server.serve()
+    log.info("gateway_stopped")
+    return 0 if server.started else 1
+
+
+async def with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        return await work(conn)
+    finally:
+        await conn.close()
+
+
+async def token_add(settings: Settings, source: str) -> tuple[tokens.TokenRow, str]:
+    return await with_db(settings, lambda conn: tokens.add_token(conn, source))
+
+
+async def token_list(settings: Settings) -> list[tokens.TokenRow]:
+    return await with_db(settings, tokens.list_tokens)
+
+
+async def token_revoke(settings: Settings, token_id: int) -> tokens.TokenRow | None:
+    return await with_db(settings, lambda conn: tokens.revoke_token(conn, token_id))

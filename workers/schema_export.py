@@ -41,17 +41,35 @@ def event_schema(event_type: str, model: type[BaseModel], envelope: type[BaseMod
     return schema
 
 
-def export(directory: Path) -> list[Path]:
-    """Writes inputs/<type>.json and results/<type>.json; returns the paths."""
+KINDS = ("inputs", "results")
+REGENERATE = "haodian schema export docs/schemas"
+
+
+def schemas() -> dict[str, dict[str, dict[str, Any]]]:
+    """{"inputs": {type: schema}, "results": {type: schema}}, as `export` writes them."""
     inputs, results = catalogue()
+    return {kind: {event_type: event_schema(event_type, model, envelope)
+                   for event_type, model in sorted(table.items())}
+            for kind, table, envelope in (("inputs", inputs, Envelope),
+                                          ("results", results, ResultEnvelope))}
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def export(directory: Path) -> list[Path]:
+    """Writes inputs/<type>.json and results/<type>.json, removes the files of types that
+    no longer exist there; returns the paths written."""
     written = []
-    for kind, table, envelope in (("inputs", inputs, Envelope),
-                                  ("results", results, ResultEnvelope)):
+    for kind, table in schemas().items():
         folder = directory / kind
         folder.mkdir(parents=True, exist_ok=True)
-        for event_type, model in sorted(table.items()):
+        for stale in folder.glob("*.json"):
+            if stale.stem not in table:
+                stale.unlink()
+        for event_type, schema in table.items():
             path = folder / f"{event_type}.json"
-            path.write_text(json.dumps(event_schema(event_type, model, envelope), indent=2,
-                                       ensure_ascii=False, sort_keys=True) + "\n")
+            path.write_text(render(schema))
             written.append(path)
     return written

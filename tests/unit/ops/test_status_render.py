@@ -1,0 +1,39 @@
+"""The status screen and its figures' formats, from a report built by hand."""
+
+import pytest
+from rich.console import Console
+
+from workers.ops.queues import vhost_of
+from workers.ops.status import duration, render
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0.012, "12 ms"), (4.24, "4.2 s"), (210, "3.5 min"), (7200, "2.0 h"), (9 * 86400, "9.0 d")])
+def test_durations_read_in_the_best_unit(seconds: float, shown: str) -> None:
+    assert duration(seconds) == shown
+
+
+@pytest.mark.parametrize(("url", "vhost"), [
+    ("amqp://guest:guest@127.0.0.1:5672/", "/"), ("amqp://h:5672", "/"),
+    ("amqp://h/haodian_t_1", "haodian_t_1"), ("amqp://h/%2Fprod", "/prod")])
+def test_vhost_is_read_from_the_amqp_url(url: str, vhost: str) -> None:
+    assert vhost_of(url) == vhost
+
+
+def test_screen_says_where_the_figures_come_from_and_flags_the_dlq() -> None:
+    domain = {"name": "haodian.settlement", "ready": 1200, "consumers": 2, "unacked": None,
+              "publish_rate": None, "deliver_rate": None, "ack_rate": None, "dlq": 4,
+              "retry": 0, "oldest_ready_age_s": 3.0, "lag_p50_s": 0.04, "lag_p99_s": 0.2,
+              "committed_per_s": 2100.0, "workers": 2}
+    report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "amqp",
+              "source_note": "management API unavailable (refused)", "lag_window_s": 300,
+              "overdue_reviews": 3, "domains": {"settlement": domain},
+              "workers": [{"host": "h1", "pid": 42, "domains": ["settlement"],
+                           "started_at": "2026-01-01T00:00:00", "seen_s_ago": 1.2,
+                           "messages_done": 5000}]}
+    console = Console(width=120, record=True)
+    console.print(render(report))
+    text = console.export_text()
+    assert "AMQP passive declares" in text and "management API unavailable" in text
+    assert "1,200" in text and "40 ms" in text and "5,000" in text
+    assert "overdue certification reviews: 3" in text

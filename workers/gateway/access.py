@@ -1,7 +1,8 @@
 """Structured access logs: one `request_answered` line per request, never a header value.
 
 The endpoint puts what it learnt into the request state (`source` once the token is
-known, `reason` of a refusal, `events` accepted); nothing else of the request is logged.
+known, `reason` of a refusal, `events` accepted, `refused` in a batch); nothing else of
+the request is logged.
 """
 
 import time
@@ -14,7 +15,7 @@ log = structlog.get_logger("haodian.gateway")
 
 
 class AccessLog:
-    """Pure ASGI middleware: method, path, status, duration_ms, source, reason, events."""
+    """Pure ASGI middleware: method, path, status, duration_ms and what the endpoint set."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,7 +37,8 @@ class AccessLog:
             await self.app(scope, receive, send_status)
         finally:
             state: dict[str, Any] = scope.get("state") or {}
-            fields = {k: state[k] for k in ("source", "reason", "events") if k in state}
+            fields = {k: state[k] for k in ("source", "reason", "events", "refused")
+                      if k in state}
             log.info("request_answered", method=scope["method"], path=scope["path"],
                      status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2),
                      **fields)

@@ -176,15 +176,25 @@ async def post_batch(request: Request) -> Response:
         else:
             results.append({"index": index, **next(done)})
     accepted = sum(r["status"] == 202 for r in results)
-    request.state.events = accepted
-    status = (202 if accepted == len(results)
-              else 503 if any(r["status"] == 503 for r in results) else 207)
-    return _answer(status, {"accepted": accepted, "refused": len(results) - accepted,
-                            "results": results})
+    request.state.events, request.state.refused = accepted, len(results) - accepted
+    return _answer(_batch_status(results), {"accepted": accepted,
+                                            "refused": len(results) - accepted,
+                                            "results": results})
+
+
+def _batch_status(results: list[dict[str, Any]]) -> int:
+    """202 all confirmed; 503 any not confirmed (resend the batch); one shared refusal
+    status when none was accepted; 207 otherwise."""
+    statuses: set[int] = {r["status"] for r in results}
+    if 503 in statuses:
+        return 503
+    if len(statuses) == 1:
+        return statuses.pop()
+    return 207
 
 
 async def get_openapi(request: Request) -> Response:
-    return Response(openapi.render(), media_type=_JSON)
+    return Response(openapi.rendered(), media_type=_JSON)
 
 
 def create_app(settings: Settings, config: GatewaySettings) -> Starlette:

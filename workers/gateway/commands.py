@@ -1,6 +1,10 @@
 """What `haodian gateway serve` and `haodian gateway token add|list|revoke` run."""
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import asyncpg
@@ -16,12 +20,39 @@ T = TypeVar("T")
 log = structlog.get_logger("haodian.gateway")
 
 
+class _ServerLogs(logging.Handler):
+    """uvicorn's own warnings (malformed requests, shutdown) as structlog lines too."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.log(record.levelno, "server_logged", logger=record.name,
+                message=record.getMessage())
+
+
+class _Server(uvicorn.Server):
+    """SIGTERM/SIGINT drain the server and the command exits 0, as a worker does (uvicorn
+    itself re-raises the signal once drained)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
 async def serve(settings: Settings, config: GatewaySettings, host: str, port: int) -> int:
     """Serve until SIGINT/SIGTERM; in-flight requests get 10 s to finish."""
-    server = uvicorn.Server(uvicorn.Config(
+    server_log = logging.getLogger("uvicorn")
+    server_log.handlers[:] = [_ServerLogs()]
+    server_log.setLevel(logging.WARNING)
+    server_log.propagate = False
+    server = _Server(uvicorn.Config(
         create_app(settings, config), host=host, port=port, access_log=False,
-        log_level="warning", lifespan="on", timeout_graceful_shutdown=10,
-        server_header=False))
+        log_config=None, lifespan="on", timeout_graceful_shutdown=10, server_header=False))
     log.info("gateway_starting", host=host, port=port, amqp_url=redact(settings.amqp_url),
              max_body_bytes=config.max_body_bytes)
     await server.serve()

@@ -114,22 +114,36 @@ def _single() -> dict[str, Any]:
 
 
 def _batch(operation_id: str) -> dict[str, Any]:
-    refusals = {c: t for c, t in _REFUSALS.items() if c != "403"}
+    either = {"oneOf": [{"$ref": _REF + "Refusal"}, {"$ref": _REF + "BatchOutcome"}]}
     return {
         "operationId": operation_id,
         "summary": "Publish a batch of CloudEvents, with one outcome per event",
-        "description": "202 when every event was confirmed; 503 when any was not (resending "
-                       "the whole batch is safe: (source, id) is the idempotency key); 207 "
-                       "otherwise. Each result has the event's `index` and `status`.",
+        "description": "Each event is checked and published on its own; each result has "
+                       "the event's `index` and `status`. The answer is 202 when every event "
+                       "was confirmed; 503 when any was not (resending the whole batch is "
+                       "safe: (source, id) is the idempotency key); the refusals' status "
+                       "(400 or 403) when none was accepted and all share it; 207 otherwise. "
+                       "A request refused as a whole (401, 413, 415, an unreadable batch) "
+                       "has one Refusal body.",
         "requestBody": {"required": True, "content": {
             "application/cloudevents-batch+json": {"schema": {
                 "type": "array", "minItems": 1, "items": {"$ref": _REF + "CloudEvent"}}}}},
         "responses": {
             "202": _answer("every event confirmed by the broker", "BatchOutcome"),
-            "207": _answer("some events refused; see each result", "BatchOutcome"),
-            "503": _answer("some events not confirmed by the broker; retry the batch",
+            "207": _answer("some events accepted, some refused; see each result",
                            "BatchOutcome"),
-            **{c: _answer(t, "Refusal") for c, t in refusals.items() if c != "503"}},
+            "400": {"description": "an unreadable batch (Refusal), or every event invalid "
+                                   "(BatchOutcome)",
+                    "content": {"application/json": {"schema": either}}},
+            "401": _answer(_REFUSALS["401"], "Refusal"),
+            "403": _answer("every event of another source than the token's",
+                           "BatchOutcome"),
+            "413": _answer(_REFUSALS["413"], "Refusal"),
+            "415": _answer(_REFUSALS["415"], "Refusal"),
+            "503": {"description": "some events not confirmed by the broker (BatchOutcome; "
+                                   "retry the batch), or the token store is down (Refusal)",
+                    "content": {"application/json": {"schema": either}}},
+        },
     }
 
 
@@ -162,6 +176,12 @@ def document() -> dict[str, Any]:
 
 def render() -> str:
     return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def rendered() -> bytes:
+    """What GET /openapi.json serves, rendered once."""
+    return render().encode()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """Helpers for the gateway tests: events, tokens, headers of each content mode."""
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
 import asyncpg
 import orjson
+import structlog
 from harness import event
+from typer.testing import CliRunner, Result
 
+from workers.cli import app
 from workers.gateway.tokens import add_token as store_token
 from workers.settings import Settings
 
@@ -45,3 +49,16 @@ def binary(token: str, e: dict[str, Any]) -> tuple[dict[str, str], bytes]:
         if name not in ("data", "datacontenttype"):
             headers[f"ce-{name}"] = quote(str(value), safe="-_.:/@")
     return headers, orjson.dumps(e["data"])
+
+
+async def cli(settings: Settings, *args: str) -> Result:
+    """`haodian ARGS` through typer's test runner in a thread (the command runs its own
+    event loop); structlog's configuration is put back afterwards."""
+    env = {"HAODIAN_AMQP_URL": str(settings.amqp_url),
+           "HAODIAN_DATABASE_URL": str(settings.database_url),
+           "HAODIAN_LOG_LEVEL": "warning", "COLUMNS": "200"}
+    saved = structlog.get_config()
+    try:
+        return await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
+    finally:
+        structlog.configure(**saved)

@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import time
+from collections.abc import Callable
 
 import aio_pika
 import httpx
@@ -35,7 +36,7 @@ async def queued_ids(settings: Settings) -> set[str]:
 async def test_a_broker_stopping_mid_request_never_gets_a_202(
         client: httpx.AsyncClient, token: str, settings: Settings) -> None:
     answers: list[tuple[str, int, str | None]] = []  # (event id, status, reason)
-    stop = asyncio.Event()
+    stop, answered = asyncio.Event(), asyncio.Event()
 
     async def sender(n: int) -> None:
         i = 0
@@ -45,19 +46,23 @@ async def test_a_broker_stopping_mid_request_never_gets_a_202(
             response = await client.post("/events", content=orjson.dumps(e),
                                          headers=structured(token))
             answers.append((e["id"], response.status_code, response.json().get("reason")))
+            answered.set()
             if response.status_code == 503:
                 await asyncio.sleep(0.01)
 
+    async def until(enough: Callable[[], bool]) -> None:
+        async with asyncio.timeout(30):
+            while not enough():
+                answered.clear()
+                await answered.wait()
+
     senders = [asyncio.create_task(sender(n)) for n in range(SENDERS)]
     try:
-        async with asyncio.timeout(30):
-            while sum(s == 202 for _, s, _ in answers) < 200:
-                await asyncio.sleep(0.01)
+        await until(lambda: sum(s == 202 for _, s, _ in answers) >= 200)
         await asyncio.to_thread(rabbitmqctl, "stop_app")
         stopped_at = len(answers)
-        async with asyncio.timeout(30):  # some requests answered while the app is down
-            while sum(s == 503 for _, s, _ in answers[stopped_at:]) < 20:
-                await asyncio.sleep(0.05)
+        # Some requests answered while the app is down.
+        await until(lambda: sum(s == 503 for _, s, _ in answers[stopped_at:]) >= 20)
     finally:
         stop.set()
         await asyncio.gather(*senders, return_exceptions=True)

@@ -160,3 +160,23 @@ async def test_unreachable_broker_is_503_never_202(
     assert response.status_code == 503
     assert [r["status"] for r in response.json()["results"]] == [503, 400]
     assert response.json()["accepted"] == 0
+
+
+async def test_batch_with_nothing_accepted_takes_the_refusals_status(
+        client: httpx.AsyncClient, token: str, bus: Bus) -> None:
+    headers = {**bearer(token), "Content-Type": BATCH}
+    invalid = [order("o-1", amount_fen=1.5), order("o-2", coupon="x")]
+    response = await client.post("/events:batch", content=orjson.dumps(invalid),
+                                 headers=headers)
+    assert response.status_code == 400, response.text
+    assert [r["reason"] for r in response.json()["results"]] == ["money_not_integer",
+                                                                 "schema_invalid"]
+    foreign = [{**order("o-3"), "source": "payments"}]
+    response = await client.post("/events:batch", content=orjson.dumps(foreign),
+                                 headers=headers)
+    assert response.status_code == 403, response.text
+    mixed = [*invalid, *foreign]
+    response = await client.post("/events:batch", content=orjson.dumps(mixed), headers=headers)
+    assert response.status_code == 207, response.text
+    assert response.json()["accepted"] == 0
+    assert await nothing_queued(bus)

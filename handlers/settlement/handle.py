@@ -6,6 +6,7 @@ and run one event at a time.
 """
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from handlers import ledger
@@ -34,9 +35,9 @@ async def handle_order_confirmed(
     store_ids: list[str] = []
     buyer_ids: list[str] = []
     gross: list[int] = []
-    confirmed: list[Any] = []
-    days: list[Any] = []
-    settle: list[Any] = []
+    confirmed: list[datetime] = []
+    days: list[date] = []
+    settle: list[datetime] = []
     months: list[str] = []
     for event in events:
         data = event.data

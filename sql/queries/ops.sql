@@ -42,3 +42,39 @@ SELECT domain, count(*) AS committed
 FROM inbox
 WHERE committed_at >= $1 AND committed_at < $2
 GROUP BY domain;
+
+-- count_applications_by_track_status --
+-- Certification applications per track and status (dashboard).
+SELECT track, status, count(*) AS applications
+FROM certification_applications GROUP BY track, status ORDER BY track, status;
+
+-- count_products_by_status --
+-- Products per review status: approved, rejected, flagged, listed (dashboard).
+SELECT status, count(*) AS products FROM products GROUP BY status ORDER BY status;
+
+-- get_settlement_totals --
+-- Orders settled and their money, all time (dashboard).
+SELECT count(*) AS orders, coalesce(sum(net_fen), 0)::bigint AS net_fen,
+       coalesce(sum(commission_fen), 0)::bigint AS commission_fen,
+       coalesce(sum(payout_fen), 0)::bigint AS payout_fen
+FROM settlement_orders WHERE status = 'settled';
+
+-- list_settlements_per_day --
+-- Orders settled, commission and payouts per Asia/Shanghai day of settle_at, latest $1 days.
+SELECT (settle_at AT TIME ZONE 'Asia/Shanghai')::date AS day, count(*) AS orders,
+       sum(commission_fen)::bigint AS commission_fen, sum(payout_fen)::bigint AS payout_fen
+FROM settlement_orders WHERE status = 'settled'
+GROUP BY 1 ORDER BY 1 DESC LIMIT $1;
+
+-- list_daily_buyers_gmv --
+-- Daily active buyers, orders and GMV, latest $1 days.
+SELECT day, orders, gmv_fen, active_buyers
+FROM settlement_daily_stats ORDER BY day DESC LIMIT $1;
+
+-- get_deposit_refund_totals --
+-- Deposit refund requests: refunded (count, fen), rejected, debt offset (dashboard).
+SELECT count(*) FILTER (WHERE outcome = 'refunded') AS refunded,
+       coalesce(sum(refund_fen) FILTER (WHERE outcome = 'refunded'), 0)::bigint AS refund_fen,
+       count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+       coalesce(sum(debt_offset_fen), 0)::bigint AS debt_offset_fen
+FROM deposit_refunds;

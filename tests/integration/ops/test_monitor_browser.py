@@ -1,0 +1,155 @@
+"""`haodian monitor` in a real headless Chromium (Debian's chromium and chromedriver,
+driven by selenium): token access, live queue figures, a DLQ group replayed away."""
+
+import asyncio
+import contextlib
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import uvicorn
+from harness import Bus, run_worker_burst
+from ops_helpers import aget, applications, free_port, wait_until
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from workers import topology
+from workers.ops.config import OpsSettings
+from workers.ops.monitor.app import Monitor, create_app
+from workers.settings import Settings
+
+TOKEN = "t0ken-for-the-browser-test"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1400,1800")
+
+
+@pytest.fixture
+async def monitor_url(settings: Settings) -> AsyncIterator[str]:
+    port = free_port()
+    monitor = Monitor(settings, OpsSettings(), TOKEN, ["certification", "settlement"], None)
+    server = uvicorn.Server(uvicorn.Config(create_app(monitor), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+
+    async def up() -> bool:
+        return server.started
+
+    await wait_until(up, 10, "the monitor to listen")
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+
+def chromium() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in (*CHROMIUM_ARGS, f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def browse(base: str) -> dict[str, object]:
+    """What a person sees and does, in a real browser (runs in a thread)."""
+    seen: dict[str, object] = {}
+    driver = chromium()
+    try:
+        driver.set_page_load_timeout(30)
+        driver.get(base + "/")
+        seen["without_token"] = driver.find_element(By.TAG_NAME, "h1").text
+        driver.get(base + "/?token=wrong")
+        seen["wrong_token"] = driver.find_element(By.TAG_NAME, "h1").text
+        driver.get(base + f"/?token={TOKEN}")
+        seen["url_after_login"] = driver.current_url
+        wait = WebDriverWait(driver, 15)
+        seen["ready"] = driver.find_element(By.ID, "q-certification-ready").text
+        seen["dlq_figure"] = driver.find_element(By.ID, "q-certification-dlq").text
+        group = driver.find_element(By.ID, "dlq-certification-malformed_json")
+        row = group.find_element(By.XPATH, "./ancestor::tr")
+        seen["group_row"] = row.text
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "monitor-dashboard.png"))
+        row.find_element(By.CSS_SELECTOR, "button[data-action=replay]").click()
+        alert = wait.until(expected_conditions.alert_is_present())
+        seen["confirmation"] = alert.text
+        alert.accept()
+        wait.until(expected_conditions.staleness_of(row))
+        wait.until(lambda d: d.find_element(By.ID, "dlq-groups"))
+        try:
+            driver.find_element(By.ID, "dlq-certification-malformed_json")
+            seen["group_after_replay"] = True
+        except NoSuchElementException:
+            seen["group_after_replay"] = False
+        seen["dlq_table_after"] = driver.find_element(By.ID, "dlq-groups").text
+        driver.save_screenshot(str(ARTIFACTS / "monitor-after-replay.png"))
+    finally:
+        driver.quit()
+    return seen
+
+
+async def test_dashboard_in_chromium_shows_queues_and_replays_a_dlq_group(
+        bus: Bus, settings: Settings, monitor_url: str) -> None:
+    await bus.publish_raw(b'{"specversion": "1.0", "id": "broken', "certification.submitted")
+    await run_worker_burst(settings, ["certification"])
+    assert await bus.depth(topology.dlq_name("certification")) == 1
+    await bus.publish(*applications(7, "waiting"))
+
+    seen = await asyncio.to_thread(browse, monitor_url)
+
+    assert "401" in str(seen["without_token"]) and "401" in str(seen["wrong_token"])
+    assert seen["url_after_login"] == monitor_url + "/", "the token leaves the address bar"
+    assert seen["ready"] == "7" and seen["dlq_figure"] == "1"
+    assert "malformed_json" in str(seen["group_row"]) and " 1 " in f' {seen["group_row"]} '
+    assert "Replay 1 message(s) with reason malformed_json" in str(seen["confirmation"])
+    assert seen["group_after_replay"] is False
+    assert "every DLQ is empty" in str(seen["dlq_table_after"])
+    assert await bus.depth(topology.dlq_name("certification")) == 0
+    assert await bus.depth(topology.domain_queue("certification")) == 8  # 7 + the replayed
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        audit = await conn.fetchrow("SELECT action, domain, messages, actor FROM dlq_audit")
+    finally:
+        await conn.close()
+    assert audit is not None and dict(audit) == {"action": "replay", "domain": "certification",
+                                                 "messages": 1, "actor": "monitor@127.0.0.1"}
+
+
+async def test_api_refuses_without_the_token_and_actions_need_the_header(monitor_url: str
+                                                                         ) -> None:
+    assert (await aget(monitor_url + "/api/status"))[0] == 401
+    assert (await aget(monitor_url + "/metrics"))[0] == 401
+    status, _ = await aget(monitor_url + "/api/status", {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200
+    metrics = await aget(monitor_url + "/metrics", {"Authorization": f"Bearer {TOKEN}"})
+    assert metrics[0] == 200 and b"haodian_scale_recommended_processes" in metrics[1]
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    body = b'{"reason": "malformed_json", "confirm": true}'
+    assert await apost(monitor_url + "/api/dlq/certification/purge", body, auth) == 403
+    assert await apost(monitor_url + "/api/dlq/certification/purge", body,
+                       {"Content-Type": "application/json"} | {"X-Haodian-Action": "1"}) == 401
+    assert await apost(monitor_url + "/api/dlq/certification/purge",
+                       b'{"reason": "malformed_json"}', auth | {"X-Haodian-Action": "1"}) == 400
+
+
+async def apost(url: str, body: bytes, headers: dict[str, str]) -> int:
+    def post() -> int:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+    return await asyncio.to_thread(post)

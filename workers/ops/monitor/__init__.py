@@ -1,0 +1,1 @@
+"""`haodian monitor`: the HTTP dashboard (queues, DLQ, workers, business panels)."""

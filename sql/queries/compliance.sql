@@ -1,40 +1,41 @@
--- list_store_type_policies --
--- Per store type: required certification track, brand qualification, standard-plan
--- deposit and the words its name must not contain.
-SELECT t.store_type, t.required_track, t.brand_qualification_kind,
-       d.required_fen AS deposit_required_fen,
-       coalesce((SELECT array_agg(w.word ORDER BY w.word) FROM store_name_banned_words w
-                 WHERE w.store_type = t.store_type), '{}') AS banned_words
-FROM store_types t
-JOIN deposit_requirements d ON d.store_type = t.store_type AND d.plan = 'standard';
-
--- list_categories --
--- The taxonomy: each category's class, its requirement groups (one kinds[] per group,
--- as rows of list_category_requirements) and the store types it is excluded from.
-SELECT c.category, c.category_class,
-       coalesce((SELECT array_agg(x.store_type ORDER BY x.store_type)
-                 FROM category_store_type_exclusions x WHERE x.category = c.category),
-                '{}') AS excluded_store_types
-FROM categories c;
-
--- list_category_requirements --
--- One row per requirement group: the kinds any one of which satisfies it.
-SELECT category, requirement, array_agg(kind ORDER BY kind) AS kinds
-FROM category_qualifications
-GROUP BY category, requirement
-ORDER BY category, requirement;
-
--- list_qualification_kinds --
--- Each qualification kind and the number format the rules check.
-SELECT kind, number_format FROM qualification_kinds;
-
--- list_provinces --
--- Province short names used in ordinary-cosmetics filing numbers.
-SELECT short_name FROM provinces ORDER BY short_name;
-
--- list_advertising_terms --
--- Absolute advertising terms that send a product to human review.
-SELECT term FROM advertising_terms ORDER BY term;
+-- get_policy_snapshot --
+-- Every policy table the rules read, in one round trip (read per batch: operators change
+-- them without a release): per store type its certification track, brand qualification,
+-- standard-plan deposit and banned name words; per category its class, requirement groups
+-- (the kinds any one of which satisfies a group) and excluded store types; each
+-- qualification kind's number format; province short names (ordinary-cosmetics filing
+-- numbers); absolute advertising terms.
+SELECT
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'store_type', t.store_type, 'required_track', t.required_track,
+                'brand_qualification_kind', t.brand_qualification_kind,
+                'deposit_required_fen', d.required_fen,
+                'banned_words', coalesce((SELECT jsonb_agg(w.word ORDER BY w.word)
+                                          FROM store_name_banned_words w
+                                          WHERE w.store_type = t.store_type), '[]'))),
+                     '[]')
+     FROM store_types t
+     JOIN deposit_requirements d ON d.store_type = t.store_type AND d.plan = 'standard'
+    )::text AS store_types,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'category', c.category, 'category_class', c.category_class,
+                'excluded_store_types', coalesce((SELECT jsonb_agg(x.store_type
+                                                                   ORDER BY x.store_type)
+                                                  FROM category_store_type_exclusions x
+                                                  WHERE x.category = c.category), '[]'),
+                'requirements', coalesce((SELECT jsonb_agg(g.kinds ORDER BY g.requirement)
+                                          FROM (SELECT q.requirement,
+                                                       jsonb_agg(q.kind ORDER BY q.kind) AS kinds
+                                                FROM category_qualifications q
+                                                WHERE q.category = c.category
+                                                GROUP BY q.requirement) g), '[]'))),
+                     '[]')
+     FROM categories c
+    )::text AS categories,
+    (SELECT coalesce(jsonb_object_agg(kind, number_format), '{}') FROM qualification_kinds
+    )::text AS kind_formats,
+    ARRAY(SELECT short_name FROM provinces ORDER BY short_name) AS provinces,
+    ARRAY(SELECT term FROM advertising_terms ORDER BY term) AS terms;
 
 -- get_certification --
 -- An account's professional certification (certification domain's table), if any.
@@ -65,24 +66,56 @@ INSERT INTO store_rejections (store_id, account_id, store_type, store_name, reas
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 
 -- lock_product --
--- The current version of a product, locked for the decision that replaces it.
+-- The current version of a product, locked for the human decision that settles it.
 SELECT product_id, store_id, status, submitted_at FROM products WHERE product_id = $1
 FOR UPDATE;
 
--- insert_review --
--- One decision in a product's history; returns its id.
-INSERT INTO product_reviews (product_id, store_id, kind, status, reasons, matches, reviewer,
-                             submission, decided_at, event_source, event_id)
-VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11)
-RETURNING id;
+-- lock_products --
+-- The current versions of a batch's products, locked in key order for the decisions that
+-- replace them.
+SELECT product_id, store_id FROM products WHERE product_id = ANY($1::text[])
+ORDER BY product_id
+FOR UPDATE;
 
--- upsert_product --
--- Stores a submitted version and its decision, unless a version submitted later is
+-- get_stores_with_certification --
+-- A batch's stores by id, each with its account's certification (track NULL: none).
+SELECT s.store_id, s.account_id, s.store_type, s.store_name, s.status,
+       p.track, p.valid_until
+FROM stores s
+LEFT JOIN professional_accounts p ON p.account_id = s.account_id
+WHERE s.store_id = ANY($1::text[]);
+
+-- insert_submission_reviews --
+-- A batch of automatic reviews in one statement ($1: a JSON array, one element per
+-- submission in delivery order): every review into the history, in order; into products,
+-- per product the version that wins as one-by-one upserts would leave it (the latest
+-- submission time, the later delivery on a tie), unless a version submitted later is
 -- already there (out-of-order submissions keep only their history row).
+WITH input AS (
+    SELECT nextval('product_reviews_id_seq') AS review_id, e.ord, r.*
+    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS e (doc, ord)
+    CROSS JOIN LATERAL jsonb_to_record(e.doc) AS r (
+        submission jsonb, status text, reasons text[], terms text[], matches jsonb,
+        submitted_at timestamptz, event_source text, event_id text)
+    ORDER BY e.ord
+), reviews AS (
+    INSERT INTO product_reviews (id, product_id, store_id, kind, status, reasons, matches,
+                                 reviewer, submission, decided_at, event_source, event_id)
+    SELECT review_id, submission ->> 'product_id', submission ->> 'store_id', 'automatic',
+           status, reasons, matches, NULL, submission, submitted_at, event_source, event_id
+    FROM input
+)
 INSERT INTO products (product_id, store_id, title, description, category, price_fen, brand,
                       qualifications, status, reasons, terms, submitted_at, decided_at,
                       review_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11, $12, $12, $13)
+SELECT DISTINCT ON (submission ->> 'product_id')
+       submission ->> 'product_id', submission ->> 'store_id', submission ->> 'title',
+       submission ->> 'description', submission ->> 'category',
+       (submission ->> 'price_fen')::bigint, submission ->> 'brand',
+       submission -> 'qualifications', status, reasons, terms, submitted_at, submitted_at,
+       review_id
+FROM input
+ORDER BY submission ->> 'product_id', submitted_at DESC, ord DESC
 ON CONFLICT (product_id) DO UPDATE
 SET store_id = EXCLUDED.store_id, title = EXCLUDED.title,
     description = EXCLUDED.description, category = EXCLUDED.category,
@@ -92,6 +125,13 @@ SET store_id = EXCLUDED.store_id, title = EXCLUDED.title,
     submitted_at = EXCLUDED.submitted_at, decided_at = EXCLUDED.decided_at,
     review_id = EXCLUDED.review_id
 WHERE products.submitted_at <= EXCLUDED.submitted_at;
+
+-- insert_review --
+-- One decision in a product's history (a human review); returns its id.
+INSERT INTO product_reviews (product_id, store_id, kind, status, reasons, matches, reviewer,
+                             submission, decided_at, event_source, event_id)
+VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11)
+RETURNING id;
 
 -- mark_product_reviewed --
 -- Settles a flagged product with a human decision.

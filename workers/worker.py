@@ -31,7 +31,8 @@ from aio_pika.abc import (
 from handlers.base import ChunkedRoute, Domain
 from workers import metrics, outbox, topology
 from workers.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
-from workers.decode import Rejected, decode
+from workers.binary_mode import decode_message
+from workers.decode import Rejected
 from workers.errors import DatabaseUnavailable, is_connection_error
 from workers.ops.hooks import WorkerMonitoring
 from workers.registry import routes_by_type
@@ -227,8 +228,8 @@ class Worker:
         routing_key = str(headers.get(ROUTING_KEY_HEADER) or m.routing_key or "")
         attempt = int_header(headers.get(ATTEMPT_HEADER))
         redeliveries = int_header(headers.get("x-delivery-count"))
-        delivery = Delivery(m.body, routing_key, attempt,
-                            decode(m.body, m.content_type, routing_key, d.routes), handle=m)
+        item = decode_message(m.body, m.content_type, routing_key, d.routes, headers)
+        delivery = Delivery(m.body, routing_key, attempt, item, handle=m)
         if redeliveries > self.settings.max_redeliveries:
             # Workers died holding it again and again (kill -9, OOM): poison.
             delivery.reject("redelivery_limit", f"delivered {redeliveries + 1} times")

@@ -66,7 +66,7 @@ def test_keda_scales_every_domain_queue_with_the_documented_figures() -> None:
     assert set(scaled) == {f"haodian-worker-{d}" for d in DOMAIN_NAMES}
     for domain in DOMAIN_NAMES:
         triggers = scaled[f"haodian-worker-{domain}"]["spec"]["triggers"]
-        length = [t for t in triggers if t["metadata"]["mode"] == "QueueLength"][0]
+        length = next(t for t in triggers if t["metadata"]["mode"] == "QueueLength")
         assert length["metadata"]["queueName"] == f"haodian.{domain}"
         assert int(length["metadata"]["value"]) == int(DEFAULT_THROUGHPUT[domain] * 60)
 

@@ -25,8 +25,9 @@ SELECT * FROM unnest($1::text[], $2::text[])
 ON CONFLICT (account) DO NOTHING;
 
 -- lock_balances --
--- Locks balance rows in ascending account order (the project-wide lock order).
+-- Locks balance rows in ascending account order (the project-wide lock order); byte
+-- order (COLLATE "C") so it agrees with Python's sorted() used everywhere else.
 SELECT account, balance_fen FROM ledger_balances
 WHERE account = ANY($1::text[])
-ORDER BY account
+ORDER BY account COLLATE "C"
 FOR UPDATE;

@@ -138,6 +138,12 @@ async def handle_refund_requested(
         decided.append((data.request_id, decision))
         answers[data.request_id] = _answer(data, decision)
     await ledger.book(db, entries)
+    closing = sorted({e.data.store_id for e, (_, d) in zip(fresh, decided, strict=True)
+                      if d.refunded and e.data.reason == "store_closed"})
+    if closing:
+        # Refunding a closing store's deposit closes the store, so compliance lists
+        # nothing more in it (store_not_open) and no debt can build up behind it.
+        await db.execute(Q.mark_stores_closed, closing)
     if decided:
         await db.execute(
             Q.mark_refund_decisions,

@@ -73,3 +73,7 @@ FROM settlement_orders o
 WHERE o.store_id = ANY($1::text[])
   AND (o.status <> 'settled'
        OR EXISTS (SELECT 1 FROM aftersales a WHERE a.order_id = o.order_id AND a.status = 'open'));
+
+-- mark_stores_closed --
+-- Stores whose closing refund was granted (ascending store_id).
+UPDATE stores SET status = 'closed' WHERE store_id = ANY($1::text[]) AND status = 'open';

@@ -473,6 +473,12 @@ async def test_closing_store_is_refused_until_its_orders_and_aftersales_are_sett
     assert (closed["required_fen"], closed["debt_fen"]) == (0, 3_000)
     assert (closed["debt_offset_fen"], closed["refund_fen"]) == (3_000, 97_000)
     assert await merchant_balances(settings, store) == {"pending": 0, "available": 0, "deposit": 0}
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:  # the granted closing refund closes the store: nothing more is listed in it
+        assert await conn.fetchval(
+            "SELECT status FROM stores WHERE store_id = $1", store) == "closed"
+    finally:
+        await conn.close()
     assert await failed_checks(settings) == {}
 
 

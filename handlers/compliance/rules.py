@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from handlers.base import SHANGHAI
@@ -146,7 +146,15 @@ FLAGGED_REASON = "absolute_advertising_term"
 def normalise_text(text: str) -> str:
     """NFKC, without format characters (Cf), case-folded: the form terms are matched in."""
     nfkc = unicodedata.normalize("NFKC", text)
+    if nfkc.isprintable():  # no Cf character can be in it: skip the per-character pass
+        return nfkc.casefold()
     return "".join(c for c in nfkc if unicodedata.category(c) != "Cf").casefold()
+
+
+@lru_cache(maxsize=4096)
+def _normalised_term(term: str) -> str:
+    """Terms repeat for every product of every batch: normalise each once."""
+    return normalise_text(term)
 
 
 def find_terms(text: str, terms: Sequence[str]) -> tuple[str, ...]:
@@ -156,7 +164,7 @@ def find_terms(text: str, terms: Sequence[str]) -> tuple[str, ...]:
     spans: list[tuple[int, int, str]] = []
     seen: set[str] = set()
     for term in terms:
-        needle = normalise_text(term)
+        needle = _normalised_term(term)
         if not needle or needle in seen:
             continue
         seen.add(needle)

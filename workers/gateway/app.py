@@ -15,7 +15,7 @@ import asyncpg
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -64,7 +64,7 @@ async def _authenticate(gateway: Gateway, request: Request) -> str | Refusal:
         return Refusal(401, "token_missing", "send Authorization: Bearer <token>")
     try:
         source = await gateway.tokens.source_of(token)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         return Refusal(503, "token_store_unavailable", type(exc).__name__)
     if source is None:
         return Refusal(401, "token_unknown", "the token is unknown or revoked")
@@ -81,11 +81,14 @@ async def _read_body(gateway: Gateway, request: Request) -> bytes | Refusal:
     if declared.isdigit() and int(declared) > limit:
         return too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody reads the answer; the log says what happened
+        return Refusal(400, "body_incomplete", "the client left before sending the body")
     return b"".join(chunks)
 
 
@@ -206,8 +209,8 @@ def create_app(settings: Settings, config: GatewaySettings) -> Starlette:
                                          max_size=config.db_pool_size)
         broker = Broker(str(settings.amqp_url), config.confirm_timeout_s,
                         config.reconnect_backoff_s)
-        app.state.gateway = Gateway(config, all_routes(), TokenChecker(pool, config.token_cache_s),
-                                    broker)
+        checker = TokenChecker(pool, config.token_cache_s, config.confirm_timeout_s)
+        app.state.gateway = Gateway(config, all_routes(), checker, broker)
         try:
             try:
                 await broker.exchange()  # connect early; a broker down now is a 503 later

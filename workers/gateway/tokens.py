@@ -55,8 +55,8 @@ async def revoke_token(conn: asyncpg.Connection, token_id: int) -> TokenRow | No
 class TokenChecker:
     """Token -> its source, from the database, with live tokens cached for `cache_s`."""
 
-    def __init__(self, pool: asyncpg.Pool, cache_s: float) -> None:
-        self.pool, self.cache_s = pool, cache_s
+    def __init__(self, pool: asyncpg.Pool, cache_s: float, timeout_s: float = 5.0) -> None:
+        self.pool, self.cache_s, self.timeout_s = pool, cache_s, timeout_s
         self._cache: dict[bytes, tuple[str, float]] = {}
 
     async def source_of(self, token: str) -> str | None:
@@ -67,7 +67,7 @@ class TokenChecker:
         if cached is not None and cached[1] > now:
             return cached[0]
         source: str | None = await self.pool.fetchval(
-            load_queries("gateway").get_token_source, digest)
+            load_queries("gateway").get_token_source, digest, timeout=self.timeout_s)
         if source is None:
             self._cache.pop(digest, None)
         elif self.cache_s > 0:

@@ -180,3 +180,17 @@ async def test_batch_with_nothing_accepted_takes_the_refusals_status(
     assert response.status_code == 207, response.text
     assert response.json()["accepted"] == 0
     assert await nothing_queued(bus)
+
+
+async def test_token_store_down_is_503(settings: Settings, gateway_config: GatewaySettings,
+                                       token: str, bus: Bus) -> None:
+    app = create_app(settings, gateway_config)
+    async with app.router.lifespan_context(app):
+        await app.state.gateway.tokens.pool.close()  # as if PostgreSQL went away
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://gateway", timeout=30) as c:
+            response = await c.post("/events", content=orjson.dumps(order()),
+                                    headers=structured(token))
+    assert (response.status_code, response.json()["reason"]) == (503,
+                                                                 "token_store_unavailable")
+    assert await nothing_queued(bus)

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
@@ -31,6 +32,7 @@ from workers.publisher import all_routes
 from workers.settings import Settings
 
 _JSON = "application/json"
+log = structlog.get_logger("haodian.gateway")
 
 
 @dataclass
@@ -200,22 +202,32 @@ async def get_openapi(request: Request) -> Response:
     return Response(openapi.rendered(), media_type=_JSON)
 
 
+async def _connect_early(pool: asyncpg.Pool, broker: Broker, timeout_s: float) -> None:
+    """Connect both now, to say at start-up what is unreachable; either down is a 503."""
+    try:
+        await broker.exchange()
+    except BrokerUnavailable as exc:
+        log.warning("broker_unreachable", detail=str(exc))
+    try:
+        await pool.fetchval("SELECT 1", timeout=timeout_s)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("token_store_unreachable", error=type(exc).__name__)
+
+
 def create_app(settings: Settings, config: GatewaySettings) -> Starlette:
     """The ASGI app; its lifespan opens the token store's pool and closes the broker."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(str(settings.database_url), min_size=1,
+        # min_size=0: the gateway starts (and answers 503) while PostgreSQL is down.
+        pool = await asyncpg.create_pool(str(settings.database_url), min_size=0,
                                          max_size=config.db_pool_size)
         broker = Broker(str(settings.amqp_url), config.confirm_timeout_s,
                         config.reconnect_backoff_s)
         checker = TokenChecker(pool, config.token_cache_s, config.confirm_timeout_s)
         app.state.gateway = Gateway(config, all_routes(), checker, broker)
         try:
-            try:
-                await broker.exchange()  # connect early; a broker down now is a 503 later
-            except BrokerUnavailable:
-                pass
+            await _connect_early(pool, broker, config.confirm_timeout_s)
             yield
         finally:
             await broker.close()

@@ -261,7 +261,8 @@ def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None
 # ---- bench ------------------------------------------------------------------------------
 @app.command()
 def bench(
-    domain: Annotated[str, typer.Argument(help="certification or settlement")],
+    domain: Annotated[str, typer.Argument(help="certification, compliance, settlement, "
+                                        "or gateway")],
     events: Annotated[int, typer.Option(help="pre-filled events to drain")] = 20000,
     latency_s: Annotated[float, typer.Option(help="seconds at half rate; 0 = skip")] = 20,
     run_orders: Annotated[int, typer.Option(help="settlement: due orders in one run; 0 = skip")
@@ -273,6 +274,13 @@ def bench(
 
     s = settings()
     logs.configure("warning", "console")
+    if domain == "gateway":  # events/s through `haodian gateway` beside bare AMQP publishing
+        from workers.bench.gateway import bench_gateway, print_gateway_report
+
+        report = run(bench_gateway(s, events, console))
+        print_gateway_report(report, console)
+        console.print(f"report: {save(report, out)}")
+        return
     report = run(bench_domain(s, domain, events, latency_s, run_orders, console))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
@@ -345,11 +353,128 @@ def gateway_token_revoke(token_id: Annotated[int, typer.Argument(help="id from l
 # ---- demo -------------------------------------------------------------------------------
 @app.command()
 def demo(
-    orders: Annotated[int, typer.Option(help="confirmed orders in the workload")] = 3000,
+    orders: Annotated[int, typer.Option(min=100, help="confirmed orders in the workload")] = 3000,
+    worker: Annotated[bool, typer.Option(help="run a worker in-process; --no-worker relies on "
+                                         "`haodian worker` processes already running")] = True,
 ) -> None:
     """Run a realistic workload end to end on the local services and print a summary."""
     from workers.demo import run_demo
 
     s = settings()
     logs.configure("error", "console")  # the demo's own output tells the story
-    raise typer.Exit(run(run_demo(s, console, orders=orders)))
+    raise typer.Exit(run(run_demo(s, console, orders=orders, start_worker=worker)))
+
+
+# ---- operations: status, scale, monitor (workers/ops) -----------------------------------
+def _domains(domain: list[str]) -> list[str]:
+    from workers.registry import DOMAIN_NAMES
+
+    names = list(DOMAIN_NAMES) if "all" in domain else domain
+    unknown = [d for d in names if d not in DOMAIN_NAMES]
+    if unknown:
+        err.print(f"[red]unknown domain {unknown[0]!r}; choose from "
+                  f"{', '.join(DOMAIN_NAMES)} or all[/red]")
+        raise typer.Exit(2)
+    return names
+
+
+OpsDomainOpt = Annotated[list[str], typer.Option(
+    "--domain", "-d", help="a domain, or all; repeatable")]
+ManagementOpt = Annotated[str | None, typer.Option(
+    help="RabbitMQ management API, e.g. http://guest:guest@127.0.0.1:15672; '' = AMQP only "
+         "[env HAODIAN_MANAGEMENT_URL]")]
+
+
+@app.command()
+def status(
+    domain: OpsDomainOpt = ["all"],  # noqa: B006
+    watch: Annotated[bool, typer.Option(help="redraw until Ctrl-C")] = False,
+    interval_s: Annotated[float, typer.Option(help="--watch refresh period")] = 2.0,
+    json_: Annotated[bool, typer.Option("--json", help="one JSON report, for scripts")] = False,
+    management_url: ManagementOpt = None,
+) -> None:
+    """Queues (ready, unacked, consumers, rates, DLQ, retry), lag, live workers, overdue reviews."""
+    import contextlib
+
+    import aiormq
+    import orjson
+
+    from workers.ops import status as ops_status
+    from workers.ops.config import load_ops_settings
+
+    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    logs.configure("warning", "console")
+    url = ops.management_url if management_url is None else management_url
+    if watch:
+        with contextlib.suppress(KeyboardInterrupt):
+            run(ops_status.watch(s, ops, names, url or None, interval_s, console))
+        return
+    try:
+        report = run(ops_status.collect(s, ops, names, url or None))
+    except (OSError, aiormq.exceptions.AMQPError, asyncpg.PostgresError) as exc:
+        err.print(f"[red]status unavailable: {type(exc).__name__}: {exc}[/red]")
+        raise typer.Exit(1) from None
+    if json_:
+        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        console.print(ops_status.render(report))
+
+
+scale_app = typer.Typer(no_args_is_help=True, help="Capacity planning for the workers.")
+app.add_typer(scale_app, name="scale")
+
+
+@scale_app.command("advise")
+def scale_advise(
+    target_lag_s: Annotated[float, typer.Option(help="keep end-to-end lag under this")] = 60.0,
+    domain: OpsDomainOpt = ["all"],  # noqa: B006
+    window_s: Annotated[float, typer.Option(help="measure arrivals over this")] = 5.0,
+    json_: Annotated[bool, typer.Option("--json", help="JSON, for scripts")] = False,
+) -> None:
+    """Worker processes per domain to drain the backlog and keep lag under the target."""
+    import orjson
+
+    from workers.ops.config import load_ops_settings
+    from workers.ops.scale import measure
+
+    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    advice = run(measure(str(s.amqp_url), str(s.database_url), ops, names, target_lag_s,
+                         window_s))
+    if json_:
+        sys.stdout.write(orjson.dumps([a.as_json() for a in advice]).decode() + "\n")
+        return
+    table = Table(title=f"worker processes to keep lag under {target_lag_s:g} s")
+    for col in ("domain", "backlog", "arrivals/s", "per process/s", "processes"):
+        table.add_column(col, justify="left" if col == "domain" else "right")
+    for a in advice:
+        table.add_row(a.domain, f"{a.depth:,}", f"{a.arrival_per_s:,.1f}",
+                      f"{a.throughput_per_process:,.0f}", f"[bold]{a.processes}[/bold]")
+    console.print(table)
+
+
+@app.command()
+def monitor(
+    host: Annotated[str, typer.Option(help="address to bind [env HAODIAN_MONITOR_HOST]")
+                    ] = "",
+    port: Annotated[int | None, typer.Option(help="TCP port [env HAODIAN_MONITOR_PORT]")
+                    ] = None,
+    domain: OpsDomainOpt = ["all"],  # noqa: B006
+    management_url: ManagementOpt = None,
+) -> None:
+    """HTTP dashboard: live queues, DLQ by reason (replay/purge), workers, business panels.
+    Needs HAODIAN_MONITOR_TOKEN; open /?token=… once."""
+    from workers.ops.config import load_ops_settings
+    from workers.ops.monitor.app import Monitor, serve
+
+    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    if not ops.monitor_token:
+        err.print("[red]HAODIAN_MONITOR_TOKEN is not set: the dashboard refuses to run "
+                  "without a token[/red]")
+        raise typer.Exit(2)
+    logs.configure(s.log_level, s.log_format)
+    url = ops.management_url if management_url is None else management_url
+    mon = Monitor(s, ops, ops.monitor_token, names, url or None)
+    bind_host = host or ops.monitor_host
+    bind_port = ops.monitor_port if port is None else port
+    console.print(f"haodian monitor on http://{bind_host}:{bind_port}/ (open /?token=…)")
+    raise typer.Exit(run(serve(mon, bind_host, bind_port)))

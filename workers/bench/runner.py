@@ -227,6 +227,10 @@ async def run_latency(settings: Settings, rate: float, duration_s: float,
             next_tick = start + tick_s * (round((time.monotonic() - start) / tick_s) + 1)
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
         await asyncio.wait_for(timing.done.wait(), 120)
+    if os.environ.get("HAODIAN_BENCH_TRACE"):
+        with open(os.environ["HAODIAN_BENCH_TRACE"], "w") as trace:
+            for k, t in sent.items():
+                trace.write(f"{t - start:.4f} {(timing.arrivals.get(k, t) - t) * 1000:.1f}\n")
     latencies = sorted((timing.arrivals[k] - t) * 1000 for k, t in sent.items()
                        if k in timing.arrivals)
     return {"rate_per_s": round(rate), "events": n,

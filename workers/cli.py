@@ -267,6 +267,8 @@ def bench(
     latency_s: Annotated[float, typer.Option(help="seconds at half rate; 0 = skip")] = 20,
     run_orders: Annotated[int, typer.Option(help="settlement: due orders in one run; 0 = skip")
                           ] = 0,
+    soak_s: Annotated[float, typer.Option(help="steady load at a quarter of the rate while "
+                                          "RSS is sampled; 0 = skip")] = 0,
     out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
 ) -> None:
     """Throughput, latency, CPU and memory against the bare baseline (DESIGN §5)."""
@@ -281,7 +283,7 @@ def bench(
         print_gateway_report(report, console)
         console.print(f"report: {save(report, out)}")
         return
-    report = run(bench_domain(s, domain, events, latency_s, run_orders, console))
+    report = run(bench_domain(s, domain, events, latency_s, run_orders, console, soak_s))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
 

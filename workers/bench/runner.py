@@ -237,3 +237,31 @@ async def run_latency(settings: Settings, rate: float, duration_s: float,
             "p50_ms": round(statistics.median(latencies), 1),
             "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
             "max_ms": round(latencies[-1], 1)}
+
+
+async def run_soak(settings: Settings, worker: "WorkerUnderTest", rate: float, duration_s: float,
+                   make_bodies: Callable[[int], list[tuple[str, bytes, str]]],
+                   result_keys: Sequence[str], sample_every_s: float = 10.0) -> dict[str, Any]:
+    """A steady load for `duration_s` while the worker's RSS is sampled: memory must stay
+    flat (DESIGN §5: idle ≤ 100 MiB, flat under a 10-minute soak)."""
+    samples: list[tuple[float, float]] = []
+    started = time.monotonic()
+
+    async def sample() -> None:
+        while True:
+            samples.append((round(time.monotonic() - started, 1),
+                            round(worker.rss()[0] / 2**20, 1)))
+            await asyncio.sleep(sample_every_s)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        latency = await run_latency(settings, rate, duration_s, make_bodies, result_keys)
+    finally:
+        sampler.cancel()
+    samples.append((round(time.monotonic() - started, 1), round(worker.rss()[0] / 2**20, 1)))
+    tail = [mib for _, mib in samples[len(samples) // 2:]]
+    return {"rate_per_s": round(rate), "seconds": duration_s, "latency": latency,
+            "rss_mib_first": samples[0][1], "rss_mib_last": samples[-1][1],
+            "rss_mib_max": max(mib for _, mib in samples),
+            "rss_mib_second_half_spread": round(max(tail) - min(tail), 1),
+            "samples": samples}

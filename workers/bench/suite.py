@@ -20,6 +20,7 @@ from workers.bench.runner import (
     prepare,
     run_bare,
     run_latency,
+    run_soak,
     run_worker_drain,
 )
 from workers.settings import Settings
@@ -94,7 +95,8 @@ def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
 
 
 async def bench_domain(settings: Settings, domain: str, events: int, latency_s: float,
-                       run_orders: int, console: Console) -> dict[str, Any]:
+                       run_orders: int, console: Console, soak_s: float = 0
+                       ) -> dict[str, Any]:
     bench = bench_settings(settings)
     await ensure_bench_places(settings, bench)
     await prepare(bench)
@@ -130,6 +132,15 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
 
             report["latency"] = await run_latency(bench, rate, latency_s, latency_bodies,
                                                   result_keys)
+        if soak_s > 0:
+            rate = report["worker"]["events_per_s"] / 4
+            console.print(f"{domain}: soak at {rate:.0f} events/s for {soak_s:.0f} s …")
+
+            def soak_bodies(n: int) -> list[tuple[str, bytes, str]]:
+                return [(e["id"], orjson.dumps(e), e["type"]) for e in make(n, "soak")]
+
+            report["soak"] = await run_soak(bench, worker, rate, soak_s, soak_bodies,
+                                            result_keys)
     finally:
         worker.stop()
     if domain == "settlement" and run_orders:
@@ -199,6 +210,13 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     table.add_row("idle worker RSS (MiB, target ≤ 100)", str(report["idle_worker_rss_mib"]))
     table.add_row("worker RSS after drain / peak (MiB)",
                   f"{worker['worker_rss_mib']} / {worker['worker_peak_rss_mib']}")
+    if "soak" in report:
+        soak = report["soak"]
+        table.add_row(f"soak {soak['seconds']:.0f} s at {soak['rate_per_s']}/s: RSS MiB "
+                      "first / last / max", f"{soak['rss_mib_first']} / {soak['rss_mib_last']}"
+                      f" / {soak['rss_mib_max']}")
+        table.add_row("soak p50 / p99 latency (ms)",
+                      f"{soak['latency']['p50_ms']} / {soak['latency']['p99_ms']}")
     if "run" in report:
         run = report["run"]
         table.add_row(f"settlement run over {run['orders']} orders",

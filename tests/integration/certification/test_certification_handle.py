@@ -3,107 +3,27 @@
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import count
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from certification_builders import (
+    ENTERPRISE,
+    SH,
+    T0,
+    account,
+    application,
+    review,
+    submit,
+    wire,
+)
 
-from handlers.base import Incoming, PermanentError, Result, Route, TransientError
+from handlers.base import PermanentError, Route, TransientError
 from handlers.certification import DOMAIN
 from handlers.certification.handle import handle_reviewed, handle_submitted
 from handlers.queries import load_queries
-from schema.certification import RESULTS, CertificationReviewed, CertificationSubmitted
 
 Q = load_queries("certification")
-
-SH = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2021, 8, 3, 10, 15, tzinfo=SH)  # a Tuesday inside the legacy window
-ENTERPRISE = {
-    "company_name": "好店科技有限公司",
-    "uscc": "91350100M000100Y43",
-    "license_valid_until": None,
-    "operator_name": "张三",
-    "operator_id_number": "11010519491231002X",
-}
-PROFESSIONAL = {
-    "profession": "lawyer",
-    "credential_number": "1" * 17,
-    "credential_valid_until": "2030-12-31",
-    "holder_name": "李四",
-    "holder_id_number": "11010519491231002X",
-}
-_event_ids = count(1)
-
-
-@pytest.fixture
-async def pg(pg: asyncpg.Connection) -> asyncpg.Connection:
-    """The shared `pg` connection with the certification tables emptied inside the test's
-    own transaction (rolled back with it), so rows that worker tests committed to the
-    session database cannot leak into these expectations."""
-    await pg.execute("DELETE FROM professional_accounts")
-    await pg.execute("DELETE FROM certification_applications")
-    return pg
-
-
-def submit(
-    track: str = "enterprise", at: datetime = T0, **data: Any
-) -> Incoming[CertificationSubmitted]:
-    """A certification.submitted event, validated as the runtime does it (JSON mode)."""
-    body: dict[str, Any] = {
-        "application_id": "app-1",
-        "account_id": "acc-1",
-        "account_name": "好店",
-        "track": track,
-        track: {"enterprise": ENTERPRISE, "professional": PROFESSIONAL}.get(
-            track, {"field": "cooking"}
-        ),
-    }
-    body.update(data)
-    model = CertificationSubmitted.model_validate_json(json.dumps(body))
-    event_id = f"evt-{next(_event_ids)}"
-    return Incoming(event_id, "account-service", "certification.submitted", at, model)
-
-
-def review(
-    decision: str = "approved", at: datetime = T0, **data: Any
-) -> Incoming[CertificationReviewed]:
-    """A certification.reviewed event from the third-party audit."""
-    body: dict[str, Any] = {
-        "application_id": "app-1",
-        "decision": decision,
-        "reasons": [] if decision == "approved" else ["license_unreadable"],
-        "reviewer": "auditor-7",
-    }
-    body.update(data)
-    model = CertificationReviewed.model_validate_json(json.dumps(body))
-    event_id = f"evt-{next(_event_ids)}"
-    return Incoming(event_id, "audit-service", "certification.reviewed", at, model)
-
-
-def wire(results: Sequence[Result]) -> list[dict[str, Any]]:
-    """The results as they go on the wire; each must be JSON and fit its result model."""
-    out = []
-    for result in results:
-        data = json.loads(json.dumps(result.data))
-        RESULTS[result.type].model_validate_json(json.dumps(data))
-        out.append({"type": result.type, "subject": result.subject, **data})
-    return out
-
-
-async def application(pg: asyncpg.Connection, application_id: str = "app-1") -> Any:
-    return await pg.fetchrow(
-        "SELECT * FROM certification_applications WHERE application_id = $1", application_id
-    )
-
-
-async def account(pg: asyncpg.Connection, account_id: str = "acc-1") -> Any:
-    return await pg.fetchrow(
-        "SELECT * FROM professional_accounts WHERE account_id = $1", account_id
-    )
 
 
 async def test_interest_application_is_approved_at_once(pg: asyncpg.Connection) -> None:

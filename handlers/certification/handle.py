@@ -1,6 +1,14 @@
-"""Certification handlers: load rows, apply the rules, write rows, return result events."""
+"""Certification handlers: load rows, apply the rules, write rows, return result events.
 
-from collections.abc import Iterable, Sequence
+Both event types are handled a batch at a time, at a constant number of round trips
+whatever the batch's size: lock the batch's accounts (one statement), load what the rules
+need (one, two for reviews), decide every event in delivery order against the state that
+the earlier events of the batch left, then write everything (one). A submission whose
+legacy claim needs the migration window costs one more read per batch.
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,166 +19,227 @@ from schema.certification import CertificationReviewed, CertificationSubmitted
 
 Q = load_queries("certification")
 
+# (account_id, account_name, track, profession, enterprise_uscc, application_id,
+#  certified_at, valid_until): one professional_accounts row.
+AccountRow = tuple[str, str, str, str | None, str | None, str, datetime, datetime]
+APPLICATION_COLUMNS = 17
+ACCOUNT_COLUMNS = 8
+DECISION_COLUMNS = 6
+
 
 async def handle_submitted(db: Db, event: Incoming[CertificationSubmitted]) -> list[Result]:
-    """Pre-check a new application: reject it, approve it (interest track) or send it to
-    review. A second submission of a known application has no new effects."""
-    data = event.data
-    await db.execute(Q.lock_account, data.account_id)
-    known = await db.fetchrow(Q.get_application, data.application_id)
-    if known is not None:
-        if known["account_id"] == data.account_id and known["track"] == data.track:
-            return []
-        raise PermanentError("application_id_conflict", f"application {data.application_id}")
-
-    submission = _submission(data, event.time)
-    state = await db.fetchrow(Q.get_account_state, data.account_id)
-    account = rules.AccountState(state["has_pending_application"], state["certified_until"])
-    window = await _legacy_window(db) if rules.check_legacy_migration_applies(submission) else None
-    decision = rules.decide_submission(submission, account, window)
-
-    uscc = data.enterprise.uscc if data.enterprise is not None else None
-    profession = data.professional.profession if data.professional is not None else None
-    decided_at = None if decision.outcome == "pending_review" else event.time
-    await db.execute(
-        Q.insert_application,
-        data.application_id,
-        data.account_id,
-        data.account_name,
-        data.track,
-        profession,
-        uscc,
-        decision.outcome,
-        decision.fee_fen,
-        decision.legacy_migration,
-        list(decision.reasons),
-        list(decision.flags),
-        event.time,
-        decision.review_due_at,
-        decided_at,
-        decision.valid_until,
-        event.source,
-        event.id,
-    )
-    base = {
-        "application_id": data.application_id,
-        "account_id": data.account_id,
-        "track": data.track,
-    }
-    if decision.outcome == "rejected":
-        return [_rejected(base, "pre_check", decision.reasons)]
-    if decision.outcome == "pending_review":
-        assert decision.review_due_at is not None
-        pending = {
-            **base,
-            "fee_fen": decision.fee_fen,
-            "legacy_migration": decision.legacy_migration,
-            "flags": list(decision.flags),
-            "review_due_at": _iso(decision.review_due_at),
-        }
-        return [Result("certification.pending_review", data.application_id, pending)]
-    assert decision.valid_until is not None
-    await db.execute(
-        Q.upsert_professional_account,
-        data.account_id,
-        data.account_name,
-        data.track,
-        profession,
-        uscc,
-        data.application_id,
-        event.time,
-        decision.valid_until,
-    )
-    return [
-        _approved(
-            base, decision.fee_fen, decision.legacy_migration, event.time, decision.valid_until
-        )
-    ]
+    """One submission: a batch of one."""
+    [results] = await handle_submitted_batch(db, [event])
+    return results
 
 
 async def handle_reviewed(db: Db, event: Incoming[CertificationReviewed]) -> list[Result]:
-    """Apply the auditor's decision to an application in review. Unknown application:
-    retry later; already decided the same way: nothing new; the other way: DLQ."""
-    data = event.data
-    known = await db.fetchrow(Q.get_application, data.application_id)
-    if known is None:
-        raise TransientError("application_unknown", f"application {data.application_id}")
-    await db.execute(Q.lock_account, known["account_id"])
-    row = await db.fetchrow(Q.lock_application, data.application_id)
-    action = rules.decide_review(row["status"], data.decision)
-    if action == "already_applied":
-        return []
-    if action == "conflict":
-        raise PermanentError(
-            "application_already_decided",
-            f"application {data.application_id} is {row['status']}, review says {data.decision}",
-        )
-
-    base = {
-        "application_id": data.application_id,
-        "account_id": row["account_id"],
-        "track": row["track"],
-    }
-    if data.decision == "rejected":
-        reasons = rules.decide_review_reasons(data.reasons)
-        await db.execute(
-            Q.mark_application_decided,
-            data.application_id,
-            "rejected",
-            list(reasons),
-            event.time,
-            data.reviewer,
-            None,
-        )
-        return [_rejected(base, "review", reasons)]
-
-    valid_until = rules.compute_valid_until(event.time)
-    await db.execute(
-        Q.mark_application_decided,
-        data.application_id,
-        "approved",
-        [],
-        event.time,
-        data.reviewer,
-        valid_until,
-    )
-    await db.execute(
-        Q.upsert_professional_account,
-        row["account_id"],
-        row["account_name"],
-        row["track"],
-        row["profession"],
-        row["enterprise_uscc"],
-        data.application_id,
-        event.time,
-        valid_until,
-    )
-    return [_approved(base, row["fee_fen"], row["legacy_migration"], event.time, valid_until)]
+    """One review: a batch of one."""
+    [results] = await handle_reviewed_batch(db, [event])
+    return results
 
 
 async def handle_submitted_batch(
     db: Db, events: Sequence[Incoming[CertificationSubmitted]]
 ) -> list[list[Result]]:
-    """Lock the batch's accounts in ascending order first (no deadlock between two
-    workers' batches), then handle the events one by one in delivery order."""
-    await _lock_accounts(db, (event.data.account_id for event in events))
-    return [await handle_submitted(db, event) for event in events]
+    """Pre-check new applications: reject each, approve it (interest track) or send it to
+    review. A second submission of a known application has no new effects; the same id
+    for another account or track is a conflict (the whole batch fails, and the runtime's
+    isolated retry sends only that event to the DLQ)."""
+    if not events:
+        return []
+    await db.execute(Q.lock_accounts, sorted({event.data.account_id for event in events}))
+    rows = await db.fetch(
+        Q.get_submission_states,
+        [event.data.application_id for event in events],
+        [event.data.account_id for event in events],
+    )
+    known: dict[str, tuple[str, str]] = {}
+    accounts: dict[str, rules.AccountState] = {}
+    for row in rows:
+        if row["known_account_id"] is not None:
+            known[row["application_id"]] = (row["known_account_id"], row["known_track"])
+        accounts[row["account_id"]] = rules.AccountState(
+            row["has_pending_application"], row["certified_until"]
+        )
+
+    window: rules.LegacyWindow | None = None
+    applications: list[tuple[Any, ...]] = []
+    certified: dict[str, AccountRow] = {}
+    out: list[list[Result]] = []
+    for event in events:
+        data = event.data
+        seen = known.get(data.application_id)
+        if seen is not None:
+            if seen == (data.account_id, data.track):
+                out.append([])
+                continue
+            raise PermanentError("application_id_conflict", f"application {data.application_id}")
+        known[data.application_id] = (data.account_id, data.track)
+
+        submission = _submission(data, event.time)
+        legacy = rules.check_legacy_migration_applies(submission)
+        if legacy and window is None:
+            window = await _legacy_window(db)  # at most once per batch
+        account = accounts[data.account_id]
+        decision = rules.decide_submission(submission, account, window if legacy else None)
+        # Later applications of the same account in this batch see this one's effect,
+        # as they would see its rows had it been committed before them.
+        if decision.outcome == "pending_review":
+            accounts[data.account_id] = replace(account, has_pending_application=True)
+        elif decision.outcome == "approved":
+            accounts[data.account_id] = replace(account, certified_until=decision.valid_until)
+
+        uscc = data.enterprise.uscc if data.enterprise is not None else None
+        profession = data.professional.profession if data.professional is not None else None
+        applications.append(
+            (
+                data.application_id,
+                data.account_id,
+                data.account_name,
+                data.track,
+                profession,
+                uscc,
+                decision.outcome,
+                decision.fee_fen,
+                decision.legacy_migration,
+                _codes(decision.reasons),
+                _codes(decision.flags),
+                event.time,
+                decision.review_due_at,
+                None if decision.outcome == "pending_review" else event.time,
+                decision.valid_until,
+                event.source,
+                event.id,
+            )
+        )
+        base = {
+            "application_id": data.application_id,
+            "account_id": data.account_id,
+            "track": data.track,
+        }
+        if decision.outcome == "rejected":
+            out.append([_rejected(base, "pre_check", decision.reasons)])
+        elif decision.outcome == "pending_review":
+            assert decision.review_due_at is not None
+            pending = {
+                **base,
+                "fee_fen": decision.fee_fen,
+                "legacy_migration": decision.legacy_migration,
+                "flags": list(decision.flags),
+                "review_due_at": _iso(decision.review_due_at),
+            }
+            out.append([Result("certification.pending_review", data.application_id, pending)])
+        else:
+            assert decision.valid_until is not None
+            # A later renewal in the same batch replaces this term, as its upsert would.
+            certified[data.account_id] = (
+                data.account_id,
+                data.account_name,
+                data.track,
+                profession,
+                uscc,
+                data.application_id,
+                event.time,
+                decision.valid_until,
+            )
+            out.append(
+                [
+                    _approved(
+                        base,
+                        decision.fee_fen,
+                        decision.legacy_migration,
+                        event.time,
+                        decision.valid_until,
+                    )
+                ]
+            )
+
+    if applications:
+        await db.execute(
+            Q.insert_applications,
+            *_columns(applications, APPLICATION_COLUMNS),
+            *_columns(list(certified.values()), ACCOUNT_COLUMNS),
+        )
+    return out
 
 
 async def handle_reviewed_batch(
     db: Db, events: Sequence[Incoming[CertificationReviewed]]
 ) -> list[list[Result]]:
-    """Like `handle_submitted_batch`, for reviews (their accounts come from the rows)."""
+    """Apply the auditor's decisions to applications in review. Unknown application:
+    retry later; already decided the same way: nothing new; the other way: DLQ (as for
+    submissions, one such event fails the batch and the isolated retry singles it out)."""
+    if not events:
+        return []
     ids = sorted({event.data.application_id for event in events})
-    rows = await db.fetch(Q.get_application_accounts, ids)
-    await _lock_accounts(db, (row["account_id"] for row in rows))
-    return [await handle_reviewed(db, event) for event in events]
+    owners = [row["account_id"] for row in await db.fetch(Q.get_application_accounts, ids)]
+    await db.execute(Q.lock_accounts, sorted(owners))
+    # Only applications of the accounts just locked: one stored meanwhile is unknown to
+    # this try, and the retry locks its account first.
+    rows = {
+        row["application_id"]: row for row in await db.fetch(Q.lock_applications, ids, owners)
+    }
 
+    status: dict[str, str] = {}
+    decided: list[tuple[Any, ...]] = []
+    certified: dict[str, AccountRow] = {}
+    out: list[list[Result]] = []
+    for event in events:
+        data = event.data
+        row = rows.get(data.application_id)
+        if row is None:
+            raise TransientError("application_unknown", f"application {data.application_id}")
+        current = status.get(data.application_id, row["status"])
+        action = rules.decide_review(current, data.decision)
+        if action == "already_applied":
+            out.append([])
+            continue
+        if action == "conflict":
+            raise PermanentError(
+                "application_already_decided",
+                f"application {data.application_id} is {current}, review says {data.decision}",
+            )
+        status[data.application_id] = data.decision
 
-async def _lock_accounts(db: Db, account_ids: Iterable[str]) -> None:
-    # Advisory locks are re-entrant within a transaction: the per-event handlers take
-    # them again at no cost.
-    await db.executemany(Q.lock_account, [(account_id,) for account_id in sorted(set(account_ids))])
+        base = {
+            "application_id": data.application_id,
+            "account_id": row["account_id"],
+            "track": row["track"],
+        }
+        if data.decision == "rejected":
+            reasons = rules.decide_review_reasons(data.reasons)
+            decided.append(
+                (data.application_id, "rejected", _codes(reasons), event.time, data.reviewer, None)
+            )
+            out.append([_rejected(base, "review", reasons)])
+            continue
+
+        valid_until = rules.compute_valid_until(event.time)
+        decided.append(
+            (data.application_id, "approved", "", event.time, data.reviewer, valid_until)
+        )
+        certified[row["account_id"]] = (
+            row["account_id"],
+            row["account_name"],
+            row["track"],
+            row["profession"],
+            row["enterprise_uscc"],
+            data.application_id,
+            event.time,
+            valid_until,
+        )
+        out.append(
+            [_approved(base, row["fee_fen"], row["legacy_migration"], event.time, valid_until)]
+        )
+
+    if decided:
+        await db.execute(
+            Q.mark_applications_decided,
+            *_columns(decided, DECISION_COLUMNS),
+            *_columns(list(certified.values()), ACCOUNT_COLUMNS),
+        )
+    return out
 
 
 async def _legacy_window(db: Db) -> rules.LegacyWindow:
@@ -182,6 +251,16 @@ async def _legacy_window(db: Db) -> rules.LegacyWindow:
     except ValueError as error:
         # Not the message's fault: retry (then DLQ) until an operator fixes the policy.
         raise TransientError("policy_invalid", str(error)) from error
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to the per-column lists that `unnest` takes (`width` empty lists for none)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def _codes(codes: Sequence[str]) -> str:
+    # unnest cannot carry ragged text[] columns; codes are snake_case, never with a comma.
+    return ",".join(codes)
 
 
 def _submission(data: CertificationSubmitted, at: datetime) -> rules.Submission:

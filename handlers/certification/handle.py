@@ -177,9 +177,7 @@ async def handle_reviewed_batch(
     await db.execute(Q.lock_accounts, sorted(owners))
     # Only applications of the accounts just locked: one stored meanwhile is unknown to
     # this try, and the retry locks its account first.
-    rows = {
-        row["application_id"]: row for row in await db.fetch(Q.lock_applications, ids, owners)
-    }
+    rows = {row["application_id"]: row for row in await db.fetch(Q.lock_applications, ids, owners)}
 
     status: dict[str, str] = {}
     decided: list[tuple[Any, ...]] = []

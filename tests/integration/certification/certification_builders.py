@@ -31,7 +31,6 @@ PROFESSIONAL = {
 _event_ids = count(1)
 
 
-
 def submit(
     track: str = "enterprise", at: datetime = T0, **data: Any
 ) -> Incoming[CertificationSubmitted]:

@@ -120,16 +120,20 @@ async def test_a_batch_decides_like_one_event_at_a_time(pg: asyncpg.Connection) 
         submit("interest", application_id="a-4", account_id="acc-3", account_name="x"),
         submit("interest", application_id="a-5", account_id="acc-4"),
         submit("interest", application_id="a-6", account_id="acc-4"),
-        submit("enterprise", application_id="a-7", account_id="acc-5",
-               legacy_enterprise_uscc=legacy),
+        submit(
+            "enterprise", application_id="a-7", account_id="acc-5", legacy_enterprise_uscc=legacy
+        ),
         submit("interest", application_id="a-5", account_id="acc-4"),  # resubmitted
-        submit("interest", at=T0 + timedelta(days=340), application_id="a-8",
-               account_id="acc-4"),
+        submit("interest", at=T0 + timedelta(days=340), application_id="a-8", account_id="acc-4"),
     ]
     reviews = [
         review("approved", at=T0 + timedelta(days=1), application_id="a-1"),
-        review("rejected", at=T0 + timedelta(days=1), application_id="a-3",
-               reasons=["photo_unreadable", "photo_unreadable", "credential_revoked"]),
+        review(
+            "rejected",
+            at=T0 + timedelta(days=1),
+            application_id="a-3",
+            reasons=["photo_unreadable", "photo_unreadable", "credential_revoked"],
+        ),
         review("approved", at=T0 + timedelta(days=2), application_id="a-1"),  # again
         review("rejected", at=T0 + timedelta(days=2), application_id="a-4"),  # pre-checked
     ]
@@ -151,24 +155,29 @@ async def test_a_batch_of_distinct_accounts_costs_three_statements(
 ) -> None:
     db = CountingDb(pg)
     events = [
-        submit("interest", application_id=f"app-{i}", account_id=f"acc-{i}")
-        for i in range(size)
+        submit("interest", application_id=f"app-{i}", account_id=f"acc-{i}") for i in range(size)
     ]
     out = await handle_submitted_batch(db, events)
     assert db.statements == 3  # lock the accounts, load their state, write
     assert all([r.type for r in results] == ["certification.approved"] for results in out)
     assert [results[0].subject for results in out] == [f"app-{i}" for i in range(size)]
     assert await pg.fetchval("SELECT count(*) FROM professional_accounts") == size
-    assert await pg.fetchval(
-        "SELECT count(*) FROM certification_applications WHERE status = 'approved'"
-    ) == size
+    assert (
+        await pg.fetchval(
+            "SELECT count(*) FROM certification_applications WHERE status = 'approved'"
+        )
+        == size
+    )
 
 
 async def test_legacy_claims_read_the_policy_once_per_batch(pg: asyncpg.Connection) -> None:
     db = CountingDb(pg)
     events = [
-        submit(application_id=f"app-{i}", account_id=f"acc-{i}",
-               legacy_enterprise_uscc="91350100M000100Y43")
+        submit(
+            application_id=f"app-{i}",
+            account_id=f"acc-{i}",
+            legacy_enterprise_uscc="91350100M000100Y43",
+        )
         for i in range(20)
     ]
     out = await handle_submitted_batch(db, events)
@@ -179,15 +188,19 @@ async def test_legacy_claims_read_the_policy_once_per_batch(pg: asyncpg.Connecti
 async def test_a_batch_of_reviews_costs_four_statements(pg: asyncpg.Connection) -> None:
     await handle_submitted_batch(
         pg,
-        [submit("professional", application_id=f"app-{i}", account_id=f"acc-{i}")
-         for i in range(300)],
+        [
+            submit("professional", application_id=f"app-{i}", account_id=f"acc-{i}")
+            for i in range(300)
+        ],
     )
     db = CountingDb(pg)
     decisions = ["approved", "rejected"]
     out = await handle_reviewed_batch(
         db,
-        [review(decisions[i % 2], at=T0 + timedelta(days=1), application_id=f"app-{i}")
-         for i in range(300)],
+        [
+            review(decisions[i % 2], at=T0 + timedelta(days=1), application_id=f"app-{i}")
+            for i in range(300)
+        ],
     )
     assert db.statements == 4  # accounts, lock them, lock the applications, write
     assert [results[0].type for results in out][:2] == [
@@ -195,9 +208,12 @@ async def test_a_batch_of_reviews_costs_four_statements(pg: asyncpg.Connection) 
         "certification.rejected",
     ]
     assert await pg.fetchval("SELECT count(*) FROM professional_accounts") == 150
-    assert await pg.fetchval(
-        "SELECT count(*) FROM certification_applications WHERE status = 'pending_review'"
-    ) == 0
+    assert (
+        await pg.fetchval(
+            "SELECT count(*) FROM certification_applications WHERE status = 'pending_review'"
+        )
+        == 0
+    )
 
 
 async def test_contradicting_reviews_in_one_batch_fail_the_batch(pg: asyncpg.Connection) -> None:
@@ -225,8 +241,13 @@ async def test_empty_batches_touch_nothing(pg: asyncpg.Connection) -> None:
 
 
 def interest(application_id: str, account_id: str) -> dict[str, Any]:
-    return {"application_id": application_id, "account_id": account_id,
-            "account_name": "Tea lover", "track": "interest", "interest": {"field": "tea"}}
+    return {
+        "application_id": application_id,
+        "account_id": account_id,
+        "account_name": "Tea lover",
+        "track": "interest",
+        "interest": {"field": "tea"},
+    }
 
 
 async def test_one_bad_submission_leaves_its_batch_neighbours_committed(
@@ -234,8 +255,9 @@ async def test_one_bad_submission_leaves_its_batch_neighbours_committed(
 ) -> None:
     """Through the worker: the conflicting application goes to the DLQ on its own; its
     neighbours, two applications of one account among them, are decided in order."""
-    await bus.publish(*(event("certification.submitted", interest(f"app-{i}", f"acc-{i}"))
-                        for i in range(50)))
+    await bus.publish(
+        *(event("certification.submitted", interest(f"app-{i}", f"acc-{i}")) for i in range(50))
+    )
     await bus.publish(event("certification.submitted", interest("app-0", "acc-other")))
     await bus.publish(event("certification.submitted", interest("app-50", "acc-1")))
     await run_worker_burst(settings, ["certification"])

@@ -10,6 +10,7 @@ A relay task publishes outbox rows a crash or an outage left behind.
 
 import asyncio
 import contextlib
+import gc
 import signal
 import time
 from collections import deque
@@ -168,6 +169,10 @@ class Worker:
             await channel.set_qos(prefetch_count=s.prefetch)
             d.queue = await channel.get_queue(topology.domain_queue(d.domain.name))
             d.consumer_tag = await d.queue.consume(d.batcher.on_message)
+        # Everything loaded so far (modules, schemas, queries) lives as long as the
+        # process: keep it out of the collector's way, or each full collection walks it
+        # (~40 ms pauses under load, measured).
+        gc.freeze()
         log.info("worker_started")
 
     def request_stop(self) -> None:

@@ -93,6 +93,14 @@ def _peek(body: bytes) -> tuple[str, str]:
     return (ident if isinstance(ident, str) else "", etype if isinstance(etype, str) else "")
 
 
+def _binary_mode_ids(headers: dict[str, Any]) -> tuple[str, str] | None:
+    """(id, type) of a binary-mode CloudEvent, whose body holds only the data."""
+    for prefix in ("cloudEvents_", "cloudEvents:"):
+        if f"{prefix}id" in headers:
+            return _text(headers[f"{prefix}id"]), _text(headers.get(f"{prefix}type"))
+    return None
+
+
 def _dead_letter(position: int, m: AbstractIncomingMessage) -> DeadLetter:
     h = dict(m.headers or {})
     if "x-haodian-reason" in h:  # dead-lettered by a worker, which read what it could
@@ -101,7 +109,7 @@ def _dead_letter(position: int, m: AbstractIncomingMessage) -> DeadLetter:
     else:  # by the broker; the AMQP message id is no event id (clients make one up)
         reason = ("broker_" + _text(h.get("x-first-death-reason") or "dead_lettered")
                   if h.get("x-death") else "reason_missing")
-        event_id, event_type = _peek(m.body)
+        event_id, event_type = _binary_mode_ids(h) or _peek(m.body)
     return DeadLetter(position, reason, _text(h.get("x-haodian-detail")), event_id, event_type,
                       _original_routing_key(h, m), _text(h.get("x-haodian-rejected-at")),
                       int_header(h.get(ATTEMPT_HEADER)), m.body, h)

@@ -25,8 +25,6 @@ from workers.registry import resolve
 from workers.settings import Settings
 from workers.worker import Worker
 
-SHANGHAI_OFFSET = "+08:00"
-
 
 def event(event_type: str, data: dict[str, Any], *, id: str | None = None,
           source: str = "test-upstream", time: str | None = None) -> dict[str, Any]:

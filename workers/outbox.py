@@ -9,7 +9,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel
 from aiormq import spec
 
@@ -75,11 +74,6 @@ async def insert(conn: asyncpg.Connection, events: Sequence[OutgoingEvent]) -> l
     by_id = {e.event_id: e for e in unique}
     return [OutgoingEvent(r["event_id"], by_id[r["event_id"]].routing_key,
                           by_id[r["event_id"]].body, r["id"]) for r in rows]
-
-
-def to_message(event: OutgoingEvent) -> Message:
-    return Message(event.body, content_type=CONTENT_TYPE, delivery_mode=DeliveryMode.PERSISTENT,
-                   message_id=str(event.event_id), type=event.routing_key, app_id="haodian")
 
 
 def _properties(event: OutgoingEvent) -> spec.Basic.Properties:

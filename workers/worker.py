@@ -115,7 +115,6 @@ class Worker:
         self.connection: AbstractRobustConnection | None = None
         self.pool: asyncpg.Pool | None = None
         self.publish_channel: AbstractRobustChannel | None = None
-        self.results: AbstractExchange | None = None
         self.dlx: AbstractExchange | None = None
         self.retry: AbstractExchange | None = None
         self._cancelling: list[asyncio.Task[None]] = []
@@ -161,7 +160,6 @@ class Worker:
         self.publish_channel = await self.connection.channel(publisher_confirms=True)
         await topology.declare(self.publish_channel, topology.build_topology(
             [(d.domain.name, d.domain.binding_keys) for d in self.loops], s.retry_delays_s))
-        self.results = await self.publish_channel.get_exchange(topology.RESULTS)
         self.dlx = await self.publish_channel.get_exchange(topology.DLX)
         self.retry = await self.publish_channel.get_exchange(topology.RETRY)
         for d in self.loops:

@@ -1,15 +1,17 @@
 """Queue figures: from the RabbitMQ management API when it answers, else from AMQP.
 
 The management API gives ready, unacked, consumers and 5-second message rates; AMQP
-itself (a passive queue.declare) only gives ready messages and consumers. Every figure
-says where it came from, so a screen can say which."""
+itself (a passive queue.declare) only gives ready messages and consumers. The management
+API's counts lag by up to its statistics interval (5 s by default), so when both answer
+the live AMQP counts overlay the API's: an operator who just replayed a DLQ sees it empty.
+Every figure says where it came from, so a screen can say which."""
 
 import asyncio
 import base64
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -104,9 +106,21 @@ async def snapshot(amqp_url: str, management_url: str | None, names: Sequence[st
         try:
             queues = await from_management(management_url, vhost_of(amqp_url), names,
                                            timeout_s)
-            return Snapshot("management", "", queues)
         except (OSError, urllib.error.URLError, LookupError, ValueError) as exc:
             note = f"management API unavailable ({type(exc).__name__}: {str(exc)[:120]})"
+        else:
+            return Snapshot("management", "", await _overlay_live_counts(amqp_url, queues))
     else:
         note = "management API not configured"
     return Snapshot("amqp", note, await from_amqp(amqp_url, names))
+
+
+async def _overlay_live_counts(amqp_url: str, queues: dict[str, QueueFigures]
+                               ) -> dict[str, QueueFigures]:
+    """The API's figures with AMQP's live ready and consumer counts, when AMQP answers."""
+    try:
+        live = await from_amqp(amqp_url, list(queues))
+    except (OSError, aio_pika.exceptions.AMQPError):
+        return queues
+    return {name: replace(figures, ready=live[name].ready, consumers=live[name].consumers)
+            for name, figures in queues.items()}

@@ -13,6 +13,7 @@ from harness import Bus, settings_env
 from ops_helpers import applications, free_port, http_get, wait_until
 
 from workers import topology
+from workers.ops import queues
 from workers.settings import Settings
 
 MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
@@ -117,3 +118,26 @@ async def test_status_json_falls_back_to_amqp_without_the_management_api(
     d = report["domains"]["certification"]
     assert_figures(d)
     assert d["unacked"] is None and d["publish_rate"] is None
+
+
+async def test_management_snapshot_shows_a_dead_letter_at_once(
+        bus: Bus, settings: Settings, management: str) -> None:
+    """The API's counts lag by its 5 s statistics interval; the live AMQP counts do not,
+    so a message dead-lettered a moment ago is already in the figure."""
+    dlq = topology.dlq_name("certification")
+    await wait_until(lambda: _listed(settings, management, dlq), 30, "the API to list the DLQ",
+                     every_s=0.5)
+    dlx = await bus.channel.get_exchange(topology.DLX)
+    await dlx.publish(aio_pika.Message(b"{}", message_id="late"), routing_key="certification")
+    snap = await queues.snapshot(str(settings.amqp_url), management, [dlq])
+    assert snap.source == "management"
+    assert snap.queues[dlq].ready == 1
+
+
+async def _listed(settings: Settings, management: str, name: str) -> bool:
+    try:
+        await queues.from_management(management, queues.vhost_of(str(settings.amqp_url)),
+                                     [name], 2.0)
+    except LookupError:
+        return False
+    return True

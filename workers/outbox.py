@@ -5,8 +5,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+import aiormq
 import asyncpg
 import orjson
 from aio_pika.abc import AbstractChannel
@@ -85,14 +86,17 @@ def _properties(event: OutgoingEvent) -> spec.Basic.Properties:
 async def publish(channel: AbstractChannel, events: Sequence[OutgoingEvent]) -> list[int]:
     """Publish to haodian.results with confirms, all at once; returns the outbox ids the
     broker confirmed. Frames go straight to the AMQP channel: building aio-pika Message
-    objects costs more CPU than the rest of the publish (measured by the benchmark)."""
+    objects costs more CPU than the rest of the publish (measured by the benchmark).
+    wait=False skips aiormq's per-message socket drain: the broker's confirm is what we
+    wait for, and the drains cost the worker and the broker ~15% of their CPU at 1,200/s."""
     if not events:
         return []
     try:
-        underlay = await channel.get_underlay_channel()
+        # The concrete channel: its basic_publish takes wait= (aiormq is pinned).
+        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
         outcomes = await asyncio.gather(
             *(underlay.basic_publish(e.body, exchange=RESULTS_EXCHANGE, routing_key=e.routing_key,
-                                     properties=_properties(e)) for e in events),
+                                     properties=_properties(e), wait=False) for e in events),
             return_exceptions=True)
     except Exception:  # no channel right now: the relay publishes these later
         return []

@@ -21,19 +21,15 @@ from typing import Any
 import aio_pika
 import asyncpg
 import structlog
-from aio_pika.abc import (
-    AbstractExchange,
-    AbstractIncomingMessage,
-    AbstractQueue,
-    AbstractRobustChannel,
-    AbstractRobustConnection,
-)
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
 
 from handlers.base import ChunkedRoute, Domain
 from workers import metrics, outbox, topology
 from workers.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
 from workers.binary_mode import decode_message
+from workers.consumer import RawConsumer
 from workers.decode import Rejected
+from workers.delivered import Delivered
 from workers.errors import DatabaseUnavailable, is_connection_error
 from workers.ops.hooks import WorkerMonitoring
 from workers.registry import routes_by_type
@@ -60,17 +56,17 @@ class Batcher:
 
     def __init__(self, size: int, wait_s: float) -> None:
         self.size, self.wait_s = size, wait_s
-        self.buffer: deque[AbstractIncomingMessage] = deque()
+        self.buffer: deque[Delivered] = deque()
         self.arrived = asyncio.Event()
         self.last_arrival = time.monotonic()
 
-    async def on_message(self, message: AbstractIncomingMessage) -> None:
+    async def on_message(self, message: Delivered) -> None:
         self.buffer.append(message)
         self.last_arrival = time.monotonic()
         if len(self.buffer) == 1 or len(self.buffer) >= self.size:
             self.arrived.set()
 
-    async def next_batch(self, idle_timeout_s: float | None) -> list[AbstractIncomingMessage]:
+    async def next_batch(self, idle_timeout_s: float | None) -> list[Delivered]:
         """Up to `size` messages; [] when nothing came within idle_timeout_s."""
         while not self.buffer:
             self.arrived.clear()
@@ -97,8 +93,7 @@ class DomainLoop:
         self.routes = routes_by_type(domain)
         self.batcher = Batcher(settings.batch_size, settings.batch_wait_ms / 1000)
         self.processor = BatchProcessor(domain, settings.max_attempts, settings.chunk_size)
-        self.queue: AbstractQueue | None = None
-        self.consumer_tag: str | None = None
+        self.consumer: RawConsumer | None = None
         self.tail: asyncio.Task[None] | None = None  # the last batch's broker-side work
         self.processed = 0
 
@@ -165,8 +160,9 @@ class Worker:
         for d in self.loops:
             channel = await self.connection.channel()
             await channel.set_qos(prefetch_count=s.prefetch)
-            d.queue = await channel.get_queue(topology.domain_queue(d.domain.name))
-            d.consumer_tag = await d.queue.consume(d.batcher.on_message)
+            d.consumer = RawConsumer(channel, topology.domain_queue(d.domain.name),
+                                     d.batcher.on_message)
+            await d.consumer.start()
         # Everything loaded so far (modules, schemas, queries) lives as long as the
         # process: keep it out of the collector's way, or each full collection walks it
         # (~40 ms pauses under load, measured).
@@ -179,13 +175,13 @@ class Worker:
         log.info("worker_stopping", grace_period_s=self.settings.grace_period_s)
         self.stop_deadline = time.monotonic() + self.settings.grace_period_s
         self.stopping.set()
-        self._cancelling = [asyncio.create_task(self._cancel_consumer(d)) for d in self.loops
-                            if d.queue is not None and d.consumer_tag is not None]
+        self._cancelling = [asyncio.create_task(self._cancel_consumer(d.consumer))
+                            for d in self.loops if d.consumer is not None]
 
-    async def _cancel_consumer(self, d: DomainLoop) -> None:
-        assert d.queue is not None and d.consumer_tag is not None
+    @staticmethod
+    async def _cancel_consumer(consumer: RawConsumer) -> None:
         with contextlib.suppress(Exception):
-            await d.queue.cancel(d.consumer_tag)
+            await consumer.stop()
 
     async def close(self) -> None:
         if self.connection is not None:
@@ -226,7 +222,7 @@ class Worker:
                 return False
         return all(not other.batcher.buffer for other in self.loops)
 
-    def _delivery(self, d: DomainLoop, m: AbstractIncomingMessage) -> Delivery:
+    def _delivery(self, d: DomainLoop, m: Delivered) -> Delivery:
         headers = m.headers or {}
         routing_key = str(headers.get(ROUTING_KEY_HEADER) or m.routing_key or "")
         attempt = int_header(headers.get(ATTEMPT_HEADER))
@@ -240,7 +236,7 @@ class Worker:
             delivery.reject(delivery.item.reason, delivery.item.detail)
         return delivery
 
-    async def _process(self, d: DomainLoop, messages: list[AbstractIncomingMessage]) -> None:
+    async def _process(self, d: DomainLoop, messages: list[Delivered]) -> None:
         assert self.pool is not None
         started = time.monotonic()
         deliveries = [self._delivery(d, m) for m in messages]
@@ -385,7 +381,7 @@ class Worker:
     async def _ack(deliveries: Sequence[Delivery]) -> None:
         if not deliveries:
             return
-        messages: list[AbstractIncomingMessage] = [x.handle for x in deliveries]
+        messages: list[Delivered] = [x.handle for x in deliveries]
         channel = messages[0].channel
         if all(m.channel is channel for m in messages):
             last = max(messages, key=lambda m: m.delivery_tag or 0)
@@ -396,7 +392,7 @@ class Worker:
                     await m.ack()
 
     def _copy(self, x: Delivery, extra: dict[str, Any]) -> aio_pika.Message:
-        m: AbstractIncomingMessage = x.handle
+        m: Delivered = x.handle
         headers = {k: v for k, v in (m.headers or {}).items() if not k.startswith("x-death")}
         headers.update(extra)
         headers[ROUTING_KEY_HEADER] = x.routing_key

@@ -66,8 +66,7 @@ class WorkerMonitoring:
     def consuming(self) -> bool:
         w = self.worker
         return not w.stopping.is_set() and bool(w.loops) and all(
-            d.queue is not None and d.consumer_tag is not None and not d.queue.channel.is_closed
-            for d in w.loops)
+            d.consumer is not None and d.consumer.active for d in w.loops)
 
     def readiness(self) -> dict[str, bool]:
         fresh_s = 2 * self.ops.probe_interval_s + PROBE_TIMEOUT_S

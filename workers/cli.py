@@ -269,6 +269,8 @@ def bench(
                           ] = 0,
     soak_s: Annotated[float, typer.Option(help="steady load at a quarter of the rate while "
                                           "RSS is sampled; 0 = skip")] = 0,
+    two_workers: Annotated[bool, typer.Option(help="also drain with two worker processes "
+                                              "and report which resource saturates")] = True,
     out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
 ) -> None:
     """Throughput, latency, CPU and memory against the bare baseline (DESIGN §5)."""
@@ -283,7 +285,8 @@ def bench(
         print_gateway_report(report, console)
         console.print(f"report: {save(report, out)}")
         return
-    report = run(bench_domain(s, domain, events, latency_s, run_orders, console, soak_s))
+    report = run(bench_domain(s, domain, events, latency_s, run_orders, console, soak_s,
+                              two_workers))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
 

@@ -16,6 +16,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def cpu_seconds_with_children(pid: int) -> float:
+    """cpu_seconds plus what its exited, reaped children used (cutime + cstime): a
+    PostgreSQL backend that ends inside the window is counted through the postmaster."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / _TICKS
+
+
 def rss_bytes(pid: int) -> tuple[int, int]:
     """(current RSS, peak RSS) in bytes."""
     rss = hwm = 0
@@ -60,12 +70,15 @@ class CpuMeter:
         return pids_named(group) if isinstance(group, str) else group
 
     def start(self) -> None:
-        self._start = {name: {p: cpu_seconds(p) for p in self._pids(g)}
+        self._start = {name: {p: cpu_seconds_with_children(p) for p in self._pids(g)}
                        for name, g in self.groups.items()}
 
     def stop(self) -> dict[str, float]:
+        """A group's CPU at stop minus at start, children included: time of a process
+        that exited moves into its parent's, so the sum stays whole when both are in the
+        group (PostgreSQL backends and the postmaster)."""
         for name, group in self.groups.items():
-            before = self._start.get(name, {})
-            self.used[name] = round(sum(cpu_seconds(p) - before.get(p, 0.0)
-                                        for p in self._pids(group)), 3)
+            before = sum(self._start.get(name, {}).values())
+            after = sum(cpu_seconds_with_children(p) for p in self._pids(group))
+            self.used[name] = round(max(0.0, after - before), 3)
         return self.used

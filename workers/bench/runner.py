@@ -42,11 +42,13 @@ class Timing:
     seen: int = 0
     arrivals: dict[str, float] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    began: asyncio.Event = field(default_factory=asyncio.Event)  # the first result arrived
 
     def on_result(self, cause: str | None) -> None:
         now = time.monotonic()
         if not self.seen:
             self.first = now
+            self.began.set()
         self.last = now
         self.seen += 1
         if cause is not None:

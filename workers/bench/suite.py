@@ -14,7 +14,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from workers.bench import compliance_load, load
+from workers.bench import compliance_load, load, saturation
 from workers.bench.runner import (
     WorkerUnderTest,
     prepare,
@@ -95,8 +95,8 @@ def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
 
 
 async def bench_domain(settings: Settings, domain: str, events: int, latency_s: float,
-                       run_orders: int, console: Console, soak_s: float = 0
-                       ) -> dict[str, Any]:
+                       run_orders: int, console: Console, soak_s: float = 0,
+                       two_workers: bool = True) -> dict[str, Any]:
     bench = bench_settings(settings)
     await ensure_bench_places(settings, bench)
     await prepare(bench)
@@ -143,6 +143,11 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
                                             result_keys)
     finally:
         worker.stop()
+    if two_workers:
+        console.print(f"{domain}: two worker processes draining {events} events …")
+        pair = make(events, "pair")
+        report["two_workers"] = await saturation.run_two_workers(
+            bench, domain, _bodies(pair), [e["type"] for e in pair], result_keys)
     if domain == "settlement" and run_orders:
         report["run"] = await bench_settlement_run(bench, run_orders, console)
     return report
@@ -217,6 +222,13 @@ def print_report(report: dict[str, Any], console: Console) -> None:
                       f" / {soak['rss_mib_max']}")
         table.add_row("soak p50 / p99 latency (ms)",
                       f"{soak['latency']['p50_ms']} / {soak['latency']['p99_ms']}")
+    if "two_workers" in report:
+        pair = report["two_workers"]
+        table.add_row("two worker processes: events/s", str(pair["events_per_s"]))
+        table.add_row("two workers: cores used",
+                      ", ".join(f"{k} {v}" for k, v in pair["cores"].items())
+                      + f"; machine {pair['machine_busy_cores']} of {pair['cpus']}")
+        table.add_row("two workers: saturated", pair["saturated"])
     if "run" in report:
         run = report["run"]
         table.add_row(f"settlement run over {run['orders']} orders",

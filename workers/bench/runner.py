@@ -5,6 +5,7 @@ process; each is timed from the first to the last result event seen by a consume
 haodian.results, so the ratio compares like with like."""
 
 import asyncio
+import gc
 import os
 import statistics
 import subprocess
@@ -206,6 +207,10 @@ async def run_latency(settings: Settings, rate: float, duration_s: float,
     """Publish at a steady `rate` for `duration_s`; latency = publish -> result seen."""
     n = max(1, int(rate * duration_s))
     items = make_bodies(n)  # (event id, body, routing key)
+    # The observer must not stall on its own garbage: a full collection walking the
+    # pre-built bodies and earlier phases' data would delay result timestamps.
+    gc.collect()
+    gc.freeze()
     connection = await aio_pika.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -238,6 +243,7 @@ async def run_latency(settings: Settings, rate: float, duration_s: float,
             await asyncio.wait_for(timing.done.wait(), 120)
         except TimeoutError:
             raise RuntimeError(f"only {timing.seen} of {n} results came back") from None
+    gc.unfreeze()
     if os.environ.get("HAODIAN_BENCH_TRACE"):
         with open(os.environ["HAODIAN_BENCH_TRACE"], "w") as trace:
             for k, t in sent.items():

@@ -17,7 +17,8 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from handlers.queries import load_queries
 from workers import topology
-from workers.worker import ATTEMPT_HEADER, ROUTING_KEY_HEADER, int_header
+from workers.settle import ATTEMPT_HEADER, ROUTING_KEY_HEADER
+from workers.worker import int_header
 
 Q = load_queries("runtime")
 RETURN_TIMEOUT_S = 5.0

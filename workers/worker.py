@@ -21,7 +21,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 import structlog
-from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 
 from handlers.base import ChunkedRoute, Domain
 from workers import metrics, outbox, topology
@@ -34,11 +34,10 @@ from workers.errors import DatabaseUnavailable, is_connection_error
 from workers.ops.hooks import WorkerMonitoring
 from workers.registry import routes_by_type
 from workers.settings import Settings, redact
+from workers.settle import ATTEMPT_HEADER, ROUTING_KEY_HEADER, Settler
 
 log = structlog.get_logger()
 
-ATTEMPT_HEADER = "x-haodian-attempt"
-ROUTING_KEY_HEADER = "x-haodian-routing-key"
 RELAY_INTERVAL_S = 2.0
 RELAY_MIN_AGE_S = 5.0
 MARK_INTERVAL_S = 0.25
@@ -110,8 +109,7 @@ class Worker:
         self.connection: AbstractRobustConnection | None = None
         self.pool: asyncpg.Pool | None = None
         self.publish_channel: AbstractRobustChannel | None = None
-        self.dlx: AbstractExchange | None = None
-        self.retry: AbstractExchange | None = None
+        self.settler: Settler | None = None
         self._cancelling: list[asyncio.Task[None]] = []
         self._confirmed: list[int] = []  # outbox ids confirmed by the broker, to mark
         self.monitoring = WorkerMonitoring(self)
@@ -155,8 +153,9 @@ class Worker:
         self.publish_channel = await self.connection.channel(publisher_confirms=True)
         await topology.declare(self.publish_channel, topology.build_topology(
             [(d.domain.name, d.domain.binding_keys) for d in self.loops], s.retry_delays_s))
-        self.dlx = await self.publish_channel.get_exchange(topology.DLX)
-        self.retry = await self.publish_channel.get_exchange(topology.RETRY)
+        self.settler = Settler(await self.publish_channel.get_exchange(topology.DLX),
+                               await self.publish_channel.get_exchange(topology.RETRY),
+                               s.retry_delays_s)
         for d in self.loops:
             channel = await self.connection.channel()
             await channel.set_qos(prefetch_count=s.prefetch)
@@ -244,7 +243,7 @@ class Worker:
         metrics.BATCH_SIZE.labels(d.domain.name).observe(len(deliveries))
         if not await self._with_database(d, lambda: d.processor.commit_batch(self.pool,
                                                                                 deliveries)):
-            await self._requeue(deliveries)
+            await Settler.requeue(deliveries)
             return
         metrics.HANDLE_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
         now = datetime.now(UTC)
@@ -267,12 +266,14 @@ class Worker:
                             results: Sequence[outbox.OutgoingEvent],
                             previous: "asyncio.Task[None] | None") -> None:
         try:
-            copies = asyncio.gather(self._publish_results(results), self._copy_on(d, deliveries))
+            assert self.settler is not None
+            copies = asyncio.gather(self._publish_results(results),
+                                    self.settler.copy_on(d.domain.name, deliveries))
             if previous is not None:
                 await previous
             started = time.monotonic()
             await copies
-            await self._ack_batch(d, deliveries)
+            await self.settler.ack_batch(d.domain.name, deliveries)
             d.processed += len(deliveries)
             metrics.AFTER_COMMIT_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
         except Exception:  # never lose the loop over it: unacked messages are redelivered
@@ -347,98 +348,6 @@ class Worker:
                 await outbox.mark_published(conn, ids)
         except Exception as exc:  # the relay re-publishes them: same ids, harmless
             log.warning("outbox_mark_failed", error=repr(exc)[:200])
-
-    async def _copy_on(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
-        """Copy rejected messages to the DLQ and retried ones to the retry path, with
-        confirms; a copy that fails leaves its message to be requeued."""
-        copies = [self._dead_letter(d, x) if x.fate is Fate.REJECT else self._send_to_retry(d, x)
-                  for x in deliveries if x.fate in (Fate.REJECT, Fate.RETRY)]
-        if copies:
-            await asyncio.gather(*copies)
-
-    async def _ack_batch(self, d: DomainLoop, deliveries: Sequence[Delivery]) -> None:
-        """Ack everything settled as one `multiple` ack up to the batch's highest delivery
-        tag: batches are acked in delivery order and every earlier message was settled
-        (acked, or explicitly requeued when its copy failed), so nothing unsettled is
-        covered."""
-        to_ack = []
-        for x in deliveries:
-            if x.fate is Fate.REQUEUE or not x.copied:
-                with contextlib.suppress(Exception):  # channel gone: redelivered anyway
-                    await x.handle.nack(requeue=True)
-            else:
-                to_ack.append(x)
-        try:
-            await self._ack(to_ack)
-        except Exception as exc:  # channel gone: the broker redelivers, the inbox dedupes
-            log.info("ack_failed", error=repr(exc)[:200])
-            return
-        metrics.count_messages(d.domain.name, (
-            (x.identity()[2] or "unknown", "duplicate" if x.duplicate else x.fate.value)
-            for x in to_ack))
-
-    @staticmethod
-    async def _ack(deliveries: Sequence[Delivery]) -> None:
-        if not deliveries:
-            return
-        messages: list[Delivered] = [x.handle for x in deliveries]
-        channel = messages[0].channel
-        if all(m.channel is channel for m in messages):
-            last = max(messages, key=lambda m: m.delivery_tag or 0)
-            await last.ack(multiple=True)
-        else:  # a reconnect happened mid-batch: acks on the dead channel just fail
-            for m in messages:
-                with contextlib.suppress(Exception):
-                    await m.ack()
-
-    def _copy(self, x: Delivery, extra: dict[str, Any]) -> aio_pika.Message:
-        m: Delivered = x.handle
-        headers = {k: v for k, v in (m.headers or {}).items() if not k.startswith("x-death")}
-        headers.update(extra)
-        headers[ROUTING_KEY_HEADER] = x.routing_key
-        return aio_pika.Message(
-            x.body, headers=headers, content_type=m.content_type,
-            content_encoding=m.content_encoding, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=m.message_id, type=m.type, app_id=m.app_id, timestamp=m.timestamp,
-            correlation_id=m.correlation_id)
-
-    async def _dead_letter(self, d: DomainLoop, x: Delivery) -> None:
-        assert self.dlx is not None
-        event_id, source, event_type = x.identity()
-        message = self._copy(x, {
-            "x-haodian-reason": x.reason, "x-haodian-detail": x.detail[:500],
-            "x-haodian-domain": d.domain.name, ATTEMPT_HEADER: x.attempt,
-            "x-haodian-rejected-at": datetime.now(UTC).isoformat(),
-            "x-haodian-event-id": event_id or "", "x-haodian-source": source or "",
-            "x-haodian-type": event_type or ""})
-        try:
-            await self.dlx.publish(message, routing_key=d.domain.name)
-            metrics.DEAD_LETTERS.labels(d.domain.name, x.reason).inc()
-            log.warning("message_dead_lettered", event_id=event_id, type=event_type,
-                        reason=x.reason, detail=x.detail[:300], attempt=x.attempt)
-        except Exception as exc:
-            x.copied = False
-            log.error("dead_letter_failed", event_id=event_id, error=repr(exc)[:200])
-
-    async def _send_to_retry(self, d: DomainLoop, x: Delivery) -> None:
-        assert self.retry is not None
-        delays = self.settings.retry_delays_s
-        delay_s = delays[min(x.attempt, len(delays) - 1)]
-        message = self._copy(x, {ATTEMPT_HEADER: x.attempt + 1, "x-haodian-last-reason": x.reason})
-        try:
-            await self.retry.publish(message, routing_key=topology.retry_key(d.domain.name,
-                                                                             delay_s))
-            metrics.RETRIES.labels(d.domain.name, x.reason).inc()
-            log.info("message_retry_scheduled", event_id=x.identity()[0], reason=x.reason,
-                     attempt=x.attempt + 1, delay_s=delay_s)
-        except Exception as exc:
-            x.copied = False
-            log.error("retry_publish_failed", error=repr(exc)[:200])
-
-    async def _requeue(self, deliveries: Sequence[Delivery]) -> None:
-        for x in deliveries:
-            with contextlib.suppress(Exception):
-                await x.handle.nack(requeue=True)
 
     # ---- outbox relay -----------------------------------------------------------------
     async def _relay_loop(self) -> None:

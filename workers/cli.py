@@ -1,40 +1,31 @@
 """The `haodian` command line: one console script for every operation."""
 
-import getpass
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import asyncpg
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from workers import logs
+from workers.cli_common import console, err, settings
+from workers.cli_dlq import dlq_app
+from workers.cli_gateway import gateway_app
 from workers.runtime import run
-from workers.settings import Settings, SettingsError, load_settings
+from workers.settings import Settings
 
 if TYPE_CHECKING:
-    from workers.dlq import Filter
+    pass
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="haodian: event-processing workers for a social-commerce platform.")
-dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, replay and purge dead letters.")
 schema_app = typer.Typer(no_args_is_help=True, help="Wire contract documents.")
 ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(gateway_app, name="gateway")
 app.add_typer(schema_app, name="schema")
 app.add_typer(ledger_app, name="ledger")
-console = Console()
-err = Console(stderr=True)
-
-
-def settings(**overrides: object) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
 
 
 def main() -> None:
@@ -123,90 +114,6 @@ def publish(
     raise typer.Exit(1 if refused else 0)
 
 
-# ---- dlq --------------------------------------------------------------------------------
-DomainOpt = Annotated[str, typer.Option("--domain", "-d", help="the domain whose DLQ")]
-ReasonOpt = Annotated[str | None, typer.Option(help="only this reason code")]
-TypeOpt = Annotated[str | None, typer.Option("--type", help="only this event type (glob)")]
-IdOpt = Annotated[str | None, typer.Option("--event-id", help="only this event id")]
-LimitOpt = Annotated[int | None, typer.Option(help="at most this many")]
-
-
-def _filter(reason: str | None, type_: str | None, event_id: str | None,
-            limit: int | None) -> "Filter":
-    from workers.dlq import Filter
-
-    return Filter(reason=reason, type=type_, event_id=event_id, limit=limit)
-
-
-@dlq_app.command("list")
-def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
-             event_id: IdOpt = None, limit: LimitOpt = None,
-             json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List dead letters with their reasons."""
-    import orjson
-
-    from workers.dlq import list_dead_letters
-
-    s = settings()
-    found = run(list_dead_letters(str(s.amqp_url), domain,
-                                  _filter(reason, type_, event_id, limit)))
-    if json_:
-        console.print_json(orjson.dumps([d.summary() for d in found]).decode())
-        return
-    table = Table(title=f"haodian.{domain}.dlq: {len(found)} message(s)")
-    for col in ("#", "reason", "type", "event id", "rejected at", "detail"):
-        table.add_column(col)
-    for d in found:
-        table.add_row(str(d.position), d.reason, d.type, d.event_id, d.rejected_at,
-                      d.detail[:80])
-    console.print(table)
-
-
-@dlq_app.command("show")
-def dlq_show(domain: DomainOpt, position: Annotated[int, typer.Argument(help="# from list")]
-             ) -> None:
-    """Show one dead letter: headers and the raw body, exactly as received."""
-    from workers.dlq import Filter, list_dead_letters
-
-    s = settings()
-    found = [d for d in run(list_dead_letters(str(s.amqp_url), domain, Filter()))
-             if d.position == position]
-    if not found:
-        err.print(f"no dead letter #{position} in haodian.{domain}.dlq")
-        raise typer.Exit(1)
-    d = found[0]
-    console.print({k: (v.decode() if isinstance(v, bytes) else v) for k, v in d.headers.items()})
-    sys.stdout.buffer.write(d.body + b"\n")
-
-
-@dlq_app.command("replay")
-def dlq_replay(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
-               event_id: IdOpt = None, limit: LimitOpt = None) -> None:
-    """Republish matching dead letters to haodian.events (audited)."""
-    from workers.dlq import replay
-
-    s = settings()
-    n = run(replay(str(s.amqp_url), str(s.database_url), domain,
-                   _filter(reason, type_, event_id, limit), getpass.getuser()))
-    console.print(f"replayed {n} message(s) from haodian.{domain}.dlq")
-
-
-@dlq_app.command("purge")
-def dlq_purge(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
-              event_id: IdOpt = None, limit: LimitOpt = None,
-              yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False) -> None:
-    """Delete matching dead letters for good (audited)."""
-    from workers.dlq import purge
-
-    if not yes:
-        typer.confirm(f"Delete matching dead letters of haodian.{domain}.dlq for good?",
-                      abort=True)
-    s = settings()
-    n = run(purge(str(s.amqp_url), str(s.database_url), domain,
-                  _filter(reason, type_, event_id, limit), getpass.getuser()))
-    console.print(f"purged {n} message(s) from haodian.{domain}.dlq")
-
-
 # ---- schema -----------------------------------------------------------------------------
 @schema_app.command("export")
 def schema_export(directory: Annotated[Path, typer.Argument(help="output folder")]) -> None:
@@ -289,70 +196,6 @@ def bench(
                               two_workers))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
-
-
-# ---- gateway ----------------------------------------------------------------------------
-gateway_app = typer.Typer(no_args_is_help=True, help="The HTTP gateway for CloudEvents.")
-token_app = typer.Typer(no_args_is_help=True, help="Per-source gateway tokens.")
-gateway_app.add_typer(token_app, name="token")
-app.add_typer(gateway_app, name="gateway")
-
-
-@gateway_app.command("serve")
-def gateway_serve(
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
-) -> None:
-    """Accept CloudEvents over HTTP; 202 once the broker confirmed each one."""
-    from workers.gateway.commands import serve
-    from workers.gateway.config import load_gateway_settings
-
-    s = settings()
-    try:
-        config = load_gateway_settings()
-    except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    logs.configure(s.log_level, s.log_format)
-    raise typer.Exit(run(serve(s, config, host, port)))
-
-
-@token_app.command("add")
-def gateway_token_add(
-    source: Annotated[str, typer.Option(help="the CloudEvents source it may publish for")],
-) -> None:
-    """Create a token for a source; it is printed once and stored only as a hash."""
-    from workers.gateway.commands import token_add
-
-    row, token = run(token_add(settings(), source))
-    err.print(f"token {row.token_id} for source {row.source!r} (shown once, keep it safe):")
-    print(token)
-
-
-@token_app.command("list")
-def gateway_token_list() -> None:
-    """Every token: id, source, created, revoked (never the token)."""
-    from workers.gateway.commands import token_list
-
-    table = Table(title="gateway tokens")
-    for col in ("id", "source", "created", "revoked"):
-        table.add_column(col)
-    for row in run(token_list(settings())):
-        table.add_row(str(row.token_id), row.source, row.created_at.isoformat(),
-                      row.revoked_at.isoformat() if row.revoked_at else "")
-    console.print(table)
-
-
-@token_app.command("revoke")
-def gateway_token_revoke(token_id: Annotated[int, typer.Argument(help="id from list")]) -> None:
-    """Revoke a token (the gateway refuses it within HAODIAN_GATEWAY_TOKEN_CACHE_S)."""
-    from workers.gateway.commands import token_revoke
-
-    row = run(token_revoke(settings(), token_id))
-    if row is None:
-        err.print(f"no token {token_id}")
-        raise typer.Exit(1)
-    console.print(f"token {row.token_id} for source {row.source!r} revoked")
 
 
 # ---- demo -------------------------------------------------------------------------------

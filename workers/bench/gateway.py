@@ -10,7 +10,6 @@ serve` child process; the client (workers.bench.http_client, keep-alive connecti
 
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import asyncpg
@@ -33,6 +31,7 @@ from workers.bench.http_client import LeanClient
 from workers.bench.procfs import CpuMeter, rss_bytes
 from workers.bench.runner import infra_groups, per_thousand, prepare, publish_all, wait_depth
 from workers.bench.runner import worker_env as bench_env
+from workers.bench.suite import bench_place
 from workers.gateway.tokens import add_token
 from workers.settings import Settings
 
@@ -40,25 +39,6 @@ SOURCE = "order-service"  # the source of load.confirmed_orders
 SETTLEMENT = topology.domain_queue("settlement")
 # Its own database and vhost: a domain bench running meanwhile drops haodian_bench's rows.
 PLACE = "haodian_bench_gateway"
-
-
-async def bench_place(settings: Settings) -> Settings:
-    """The same servers, database and vhost PLACE (created when missing)."""
-    conn = await asyncpg.connect(str(settings.database_url))
-    try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PLACE):
-            await conn.execute(f'CREATE DATABASE "{PLACE}"')
-    finally:
-        await conn.close()
-    amqp = urlsplit(str(settings.amqp_url))
-    if shutil.which("rabbitmqctl"):
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", PLACE], capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", PLACE,
-                        amqp.username or "guest", ".*", ".*", ".*"],
-                       capture_output=True, check=True)
-    db = urlsplit(str(settings.database_url))._replace(path="/" + PLACE)
-    return settings.model_copy(update={"database_url": urlunsplit(db),
-                                       "amqp_url": urlunsplit(amqp._replace(path="/" + PLACE))})
 
 
 async def _purge(settings: Settings) -> None:
@@ -161,7 +141,7 @@ async def run_gateway(gateway: GatewayUnderTest, settings: Settings, token: str,
 
 async def bench_gateway(settings: Settings, events: int, console: Console,
                         concurrency: int = 32, batch_size: int = 100) -> dict[str, Any]:
-    bench = await bench_place(settings)
+    bench = await bench_place(settings, PLACE)
     await prepare(bench)
     conn = await asyncpg.connect(str(bench.database_url))
     try:

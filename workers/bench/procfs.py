@@ -8,17 +8,9 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process; 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def cpu_seconds_with_children(pid: int) -> float:
-    """cpu_seconds plus what its exited, reaped children used (cutime + cstime): a
-    PostgreSQL backend that ends inside the window is counted through the postmaster."""
+    """User + system CPU time of a process plus what its exited, reaped children used
+    (cutime + cstime): a PostgreSQL backend that ends inside a measuring window is
+    counted through the postmaster. 0 when the process is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
@@ -70,7 +62,7 @@ class CpuMeter:
         return pids_named(group) if isinstance(group, str) else group
 
     def start(self) -> None:
-        self._start = {name: {p: cpu_seconds_with_children(p) for p in self._pids(g)}
+        self._start = {name: {p: cpu_seconds(p) for p in self._pids(g)}
                        for name, g in self.groups.items()}
 
     def stop(self) -> dict[str, float]:
@@ -79,6 +71,6 @@ class CpuMeter:
         group (PostgreSQL backends and the postmaster)."""
         for name, group in self.groups.items():
             before = sum(self._start.get(name, {}).values())
-            after = sum(cpu_seconds_with_children(p) for p in self._pids(group))
+            after = sum(cpu_seconds(p) for p in self._pids(group))
             self.used[name] = round(max(0.0, after - before), 3)
         return self.used

@@ -99,6 +99,14 @@ async def wait_depth(channel: AbstractChannel, queue: str, depth: int, timeout_s
         await asyncio.sleep(0.1)
 
 
+async def prefill(channel: AbstractChannel, domain: str, bodies: Sequence[bytes],
+                  routing_key: Callable[[int], str]) -> None:
+    """Publish `bodies` to haodian.events and wait until the domain queue holds them, so a
+    worker started next is timed on a full queue."""
+    await publish_all(channel, topology.EVENTS, bodies, routing_key)
+    await wait_depth(channel, topology.domain_queue(domain), len(bodies), 120)
+
+
 def worker_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAODIAN_")}
     env.update({"HAODIAN_AMQP_URL": str(settings.amqp_url),
@@ -185,8 +193,7 @@ async def run_worker_drain(settings: Settings, domain: str, bodies: Sequence[byt
         timing = Timing(n)
         await watch_results(channel, result_keys, timing)
         if bodies:
-            await publish_all(channel, topology.EVENTS, bodies, routing_key)
-            await wait_depth(channel, topology.domain_queue(domain), n, 120)
+            await prefill(channel, domain, bodies, routing_key)
         started_here = worker is None
         worker = worker or WorkerUnderTest(settings, domain)
         meter = CpuMeter({"worker": [worker.proc.pid], **infra_groups()})
@@ -213,15 +220,14 @@ async def run_latency(settings: Settings, rate: float, duration_s: float,
     gc.freeze()
     connection = await aio_pika.connect(str(settings.amqp_url))
     async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        timing = Timing(n)
-        await watch_results(channel, result_keys, timing, with_cause=True)
         # The load generator shares the two cores with what it measures, so it publishes
         # raw frames without confirms or drain waits (publisher confirms and per-message
         # tasks cost it ~0.12 core at 1,200/s, measured). Nothing is taken on trust:
         # every event must come back as a result or the run fails.
-        plain = await connection.channel(publisher_confirms=False)
-        underlay = cast(aiormq.Channel, await plain.get_underlay_channel())
+        channel = await connection.channel(publisher_confirms=False)
+        timing = Timing(n)
+        await watch_results(channel, result_keys, timing, with_cause=True)
+        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
         sent: dict[str, float] = {}
         tick_s = 0.01
         per_tick = rate * tick_s

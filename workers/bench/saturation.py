@@ -10,14 +10,12 @@ from typing import Any
 
 import aio_pika
 
-from workers import topology
 from workers.bench.procfs import CpuMeter
 from workers.bench.runner import (
     Timing,
     WorkerUnderTest,
     infra_groups,
-    publish_all,
-    wait_depth,
+    prefill,
     watch_results,
 )
 from workers.settings import Settings
@@ -56,8 +54,7 @@ async def run_two_workers(settings: Settings, domain: str, bodies: Sequence[byte
         channel = await connection.channel(publisher_confirms=True)
         timing = Timing(n)
         await watch_results(channel, result_keys, timing)
-        await publish_all(channel, topology.EVENTS, bodies, lambda i: routing_keys[i])
-        await wait_depth(channel, topology.domain_queue(domain), n, 120)
+        await prefill(channel, domain, bodies, lambda i: routing_keys[i])
         workers = [WorkerUnderTest(settings, domain) for _ in range(2)]
         try:
             # Measured from the first result on, so start-up (imports) is not counted.

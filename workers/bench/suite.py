@@ -28,26 +28,24 @@ from workers.settings import Settings
 BENCH_NAME = "haodian_bench"
 
 
-def bench_settings(settings: Settings) -> Settings:
-    """The same servers, a dedicated database and vhost (created when missing)."""
-    db = urlsplit(str(settings.database_url))._replace(path="/" + BENCH_NAME)
-    amqp = urlsplit(str(settings.amqp_url))._replace(path="/" + BENCH_NAME)
-    return settings.model_copy(update={"database_url": urlunsplit(db),
-                                       "amqp_url": urlunsplit(amqp)})
-
-
-async def ensure_bench_places(settings: Settings, bench: Settings) -> None:
+async def bench_place(settings: Settings, name: str = BENCH_NAME) -> Settings:
+    """The same servers with database and vhost `name` (created when missing): a bench
+    never touches the data of the database it was pointed at."""
     conn = await asyncpg.connect(str(settings.database_url))
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", BENCH_NAME):
-            await conn.execute(f'CREATE DATABASE "{BENCH_NAME}"')
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    amqp = urlsplit(str(settings.amqp_url))
     if shutil.which("rabbitmqctl"):
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", BENCH_NAME], capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", BENCH_NAME,
-                        urlsplit(str(bench.amqp_url)).username or "guest", ".*", ".*", ".*"],
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name,
+                        amqp.username or "guest", ".*", ".*", ".*"],
                        capture_output=True, check=True)
+    db = urlsplit(str(settings.database_url))._replace(path="/" + name)
+    return settings.model_copy(update={"database_url": urlunsplit(db),
+                                       "amqp_url": urlunsplit(amqp._replace(path="/" + name))})
 
 
 Maker = Callable[[int, str], list[dict[str, Any]]]
@@ -79,14 +77,12 @@ async def start_after_prefill(bench: Settings, domain: str, events: list[dict[st
     """Fill the domain queue first, so the worker is timed on a full queue."""
     import aio_pika
 
-    from workers import topology
-    from workers.bench.runner import publish_all, wait_depth
+    from workers.bench.runner import prefill
 
     connection = await aio_pika.connect(str(bench.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
-        await publish_all(channel, topology.EVENTS, _bodies(events), lambda i: events[i]["type"])
-        await wait_depth(channel, topology.domain_queue(domain), len(events), 120)
+        await prefill(channel, domain, _bodies(events), lambda i: events[i]["type"])
     return WorkerUnderTest(bench, domain)
 
 
@@ -97,8 +93,7 @@ def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
 async def bench_domain(settings: Settings, domain: str, events: int, latency_s: float,
                        run_orders: int, console: Console, soak_s: float = 0,
                        two_workers: bool = True) -> dict[str, Any]:
-    bench = bench_settings(settings)
-    await ensure_bench_places(settings, bench)
+    bench = await bench_place(settings)
     await prepare(bench)
     await prepare_domain(bench, domain)
     make, result_keys = workload(domain)

@@ -94,6 +94,17 @@ async def _read_body(gateway: Gateway, request: Request) -> bytes | Refusal:
     return b"".join(chunks)
 
 
+async def _admit(gateway: Gateway, request: Request) -> tuple[str, bytes] | Refusal:
+    """The token's source and the body, or the first refusal of either."""
+    source = await _authenticate(gateway, request)
+    if isinstance(source, Refusal):
+        return source
+    body = await _read_body(gateway, request)
+    if isinstance(body, Refusal):
+        return body
+    return source, body
+
+
 def _peek_type(body: bytes) -> str:
     try:
         document = orjson.loads(body)
@@ -136,12 +147,10 @@ def _ids(body: bytes) -> dict[str, str | None]:
 
 async def post_event(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    source = await _authenticate(gateway, request)
-    if isinstance(source, Refusal):
-        return _refused(request, source)
-    body = await _read_body(gateway, request)
-    if isinstance(body, Refusal):
-        return _refused(request, body)
+    admitted = await _admit(gateway, request)
+    if isinstance(admitted, Refusal):
+        return _refused(request, admitted)
+    source, body = admitted
     event_body = binding.read_single(request.headers, body)
     if isinstance(event_body, Refusal):
         return _refused(request, event_body)
@@ -158,12 +167,10 @@ async def post_event(request: Request) -> Response:
 
 async def post_batch(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    source = await _authenticate(gateway, request)
-    if isinstance(source, Refusal):
-        return _refused(request, source)
-    body = await _read_body(gateway, request)
-    if isinstance(body, Refusal):
-        return _refused(request, body)
+    admitted = await _admit(gateway, request)
+    if isinstance(admitted, Refusal):
+        return _refused(request, admitted)
+    source, body = admitted
     bodies = binding.read_batch(request.headers, body, gateway.config.max_batch_events)
     if isinstance(bodies, Refusal):
         return _refused(request, bodies)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import asyncpg
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
@@ -121,6 +122,15 @@ async def run_worker_burst(settings: Settings, domains: Sequence[str],
     worker = Worker(settings, resolve(list(domains)), burst=True, burst_idle_s=0.3)
     await asyncio.wait_for(worker.run(), timeout_s)
     return worker
+
+
+async def scalar(settings: Settings, sql: str) -> int:
+    """One integer from the database (a count, a sum) on a short-lived connection."""
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import psutil
 import pytest
-from harness import Bus, WorkerProcess
+from harness import Bus, WorkerProcess, scalar
 from ops_helpers import applications, wait_until
 
 from workers import topology
@@ -27,14 +27,6 @@ async def beating(settings: Settings) -> set[int]:
     conn = await asyncpg.connect(str(settings.database_url))
     try:
         return {w["pid"] for w in await live_workers(conn, 30)}
-    finally:
-        await conn.close()
-
-
-async def scalar(settings: Settings, sql: str) -> int:
-    conn = await asyncpg.connect(str(settings.database_url))
-    try:
-        return int(await conn.fetchval(sql))
     finally:
         await conn.close()
 

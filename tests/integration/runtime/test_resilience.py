@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from harness import Bus, WorkerProcess, event
+from harness import Bus, WorkerProcess, event, scalar
 
 from workers import topology
 from workers.settings import Settings
@@ -24,14 +24,6 @@ def applications(n: int, prefix: str) -> list[dict]:
         "application_id": f"{prefix}-{i}", "account_id": f"{prefix}-acc-{i}",
         "account_name": "Tea lover", "track": "interest", "interest": {"field": "tea"}})
         for i in range(n)]
-
-
-async def scalar(settings: Settings, sql: str) -> int:
-    conn = await asyncpg.connect(str(settings.database_url))
-    try:
-        return int(await conn.fetchval(sql))
-    finally:
-        await conn.close()
 
 
 async def wait_for(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -23,8 +23,8 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
 from workers import topology
 from workers.registry import resolve
+from workers.runtime.worker import Worker
 from workers.settings import Settings
-from workers.worker import Worker
 
 
 def event(event_type: str, data: dict[str, Any], *, id: str | None = None,

@@ -21,15 +21,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from handlers.base import AnyRoute
-from workers.decode import Decoded, decode
 from workers.gateway import binding, openapi
 from workers.gateway.access import AccessLog
 from workers.gateway.binding import Refusal
 from workers.gateway.broker import Broker, BrokerUnavailable
 from workers.gateway.config import GatewaySettings
 from workers.gateway.tokens import TokenChecker
-from workers.publisher import all_routes
+from workers.runtime.decode import Decoded, decode
 from workers.settings import Settings
+from workers.tools.publisher import all_routes
 
 _JSON = "application/json"
 log = structlog.get_logger("haodian.gateway")

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 import orjson
 
-from workers import binary_mode
-from workers.decode import Rejected
+from workers.runtime import binary_mode
+from workers.runtime.decode import Rejected
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from schema.envelope import Envelope
-from workers.schema_export import catalogue, event_schema
+from workers.contract.schema_export import catalogue, event_schema
 
 REGENERATE = "python -m workers.gateway.openapi > docs/gateway-openapi.json"
 _REF = "#/components/schemas/"

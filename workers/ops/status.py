@@ -21,7 +21,7 @@ from handlers.queries import load_queries
 from workers import topology
 from workers.ops import queues
 from workers.ops.config import OpsSettings
-from workers.ops.heartbeat import live_workers
+from workers.runtime.heartbeat import live_workers
 from workers.settings import Settings
 
 Q = load_queries("ops")

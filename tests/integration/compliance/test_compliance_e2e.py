@@ -10,7 +10,7 @@ import asyncpg
 from harness import Bus, event, run_worker_burst
 
 from workers import topology
-from workers.outbox import result_id
+from workers.runtime.outbox import result_id
 from workers.settings import Settings
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 
-from workers.demo import new_tag, run_demo
-from workers.demo_report import dlq_depths, gather
+from workers.demo.report import dlq_depths, gather
+from workers.demo.run import new_tag, run_demo
 from workers.settings import Settings
 
 PHASES = (

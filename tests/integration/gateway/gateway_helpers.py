@@ -10,7 +10,7 @@ import structlog
 from harness import event
 from typer.testing import CliRunner, Result
 
-from workers.cli import app
+from workers.cli.app import app
 from workers.gateway.tokens import add_token as store_token
 from workers.settings import Settings
 

@@ -9,10 +9,10 @@ from harness import Bus
 from ops_helpers import applications, wait_until
 
 from workers.ops.config import OpsSettings
-from workers.ops.heartbeat import live_workers
 from workers.registry import resolve
+from workers.runtime.heartbeat import live_workers
+from workers.runtime.worker import Worker
 from workers.settings import Settings
-from workers.worker import Worker
 
 OLD_ROW = """INSERT INTO worker_heartbeats (worker_id, host, pid, domains, started_at,
                                           last_seen_at, messages_done)

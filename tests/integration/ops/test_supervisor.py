@@ -12,7 +12,7 @@ from harness import Bus, WorkerProcess, scalar
 from ops_helpers import applications, wait_until
 
 from workers import topology
-from workers.ops.heartbeat import live_workers
+from workers.runtime.heartbeat import live_workers
 from workers.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from ops_helpers import aget, applications, free_port, rabbitmqctl, sample, wait
 
 from workers.ops.config import OpsSettings
 from workers.registry import resolve
+from workers.runtime.worker import Worker
 from workers.settings import Settings
-from workers.worker import Worker
 
 
 @pytest.fixture

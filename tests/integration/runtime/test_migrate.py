@@ -5,7 +5,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from workers.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate
+from workers.tools.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate
 
 
 async def test_second_migrate_applies_nothing(pg: asyncpg.Connection) -> None:

@@ -8,8 +8,8 @@ import time
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
-from workers.consumer import RawConsumer
-from workers.delivered import Delivered
+from workers.runtime.consumer import RawConsumer
+from workers.runtime.delivered import Delivered
 from workers.settings import Settings
 
 

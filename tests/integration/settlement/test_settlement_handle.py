@@ -29,7 +29,7 @@ from handlers.settlement.handle import (
     handle_order_confirmed,
 )
 from handlers.settlement.run import handle_run_requested
-from workers.ledger_report import store_balance
+from workers.tools.ledger import store_balance
 
 WORKED_EXAMPLE = [
     confirmed("o-1", 800_000, at=T0),

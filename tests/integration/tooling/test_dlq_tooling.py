@@ -14,8 +14,8 @@ from tooling_helpers import (
 )
 
 from workers import topology
-from workers.dlq import DeadLetter, Filter, list_dead_letters, purge, replay
 from workers.settings import Settings
+from workers.tools.dlq import DeadLetter, Filter, list_dead_letters, purge, replay
 
 DOMAIN = "certification"
 

@@ -9,8 +9,8 @@ from harness import Bus, event, run_worker_burst
 from tooling_helpers import cli, professional_application
 
 from workers import topology
-from workers.publisher import Publisher
 from workers.settings import Settings
+from workers.tools.publisher import Publisher
 
 
 def order(**overrides: Any) -> dict[str, Any]:

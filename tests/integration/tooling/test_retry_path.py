@@ -7,8 +7,8 @@ from harness import Bus, event, run_worker_burst
 from tooling_helpers import Tap, approval, professional_application
 
 from workers import topology
+from workers.runtime.worker import ATTEMPT_HEADER
 from workers.settings import Settings
-from workers.worker import ATTEMPT_HEADER
 
 DOMAIN = "certification"
 

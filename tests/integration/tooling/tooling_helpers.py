@@ -9,7 +9,7 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from typer.testing import CliRunner, Result
 
-from workers.cli import app
+from workers.cli.app import app
 from workers.settings import Settings
 
 HOLDER_ID_NUMBER = "11010519491231002X"  # a valid GB 11643-1999 resident id

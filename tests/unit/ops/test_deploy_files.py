@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 import workers.ops.scale  # noqa: F401  (registers the scale gauges)
-from workers.cli import app
+from workers.cli.app import app
 from workers.ops.config import DEFAULT_THROUGHPUT
 from workers.registry import DOMAIN_NAMES
 

@@ -3,7 +3,7 @@
 import orjson
 from prometheus_client import CollectorRegistry, Counter
 
-from workers.ops.health import route
+from workers.runtime.health import route
 
 
 def _split(response: bytes) -> tuple[int, bytes]:

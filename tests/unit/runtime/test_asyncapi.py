@@ -10,7 +10,8 @@ import pytest
 import yaml
 from test_schema_export import DESIGN_INPUTS, DESIGN_RESULTS, input_event, result_event
 
-from workers import asyncapi, topology
+from workers import topology
+from workers.contract import asyncapi
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "asyncapi.yaml"

@@ -6,9 +6,9 @@ from typing import Any
 import orjson
 import pytest
 
-from workers.binary_mode import decode_message, is_binary, to_structured
-from workers.decode import Decoded, Rejected, canonical_hash
-from workers.publisher import all_routes
+from workers.runtime.binary_mode import decode_message, is_binary, to_structured
+from workers.runtime.decode import Decoded, Rejected, canonical_hash
+from workers.tools.publisher import all_routes
 
 T = "2021-08-03T10:15:00+08:00"
 DATA = {"order_id": "o-1", "store_id": "s-1", "buyer_id": "u-9", "amount_fen": 129900,

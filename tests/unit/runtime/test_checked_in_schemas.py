@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from workers import schema_compat
-from workers.schema_export import KINDS, REGENERATE, export, render, schemas
+from workers.contract import schema_compat
+from workers.contract.schema_export import KINDS, REGENERATE, export, render, schemas
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECKED_IN = ROOT / "docs" / "schemas"

@@ -8,7 +8,7 @@ import yaml
 from harness import worker_command
 from typer.testing import CliRunner
 
-from workers.cli import app
+from workers.cli.app import app
 from workers.registry import DOMAIN_NAMES
 from workers.settings import load_settings
 

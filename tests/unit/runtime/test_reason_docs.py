@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers import reason_docs
+from workers.contract import reason_docs
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "reason-codes.md"

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from workers.schema_compat import Change, breaking, compare, compare_catalogues
+from workers.contract.schema_compat import Change, breaking, compare, compare_catalogues
 
 STR = {"type": "string", "minLength": 1, "maxLength": 64}
 FEN = {"type": "integer", "minimum": 0}

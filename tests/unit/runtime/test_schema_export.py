@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from handlers.base import Incoming, Result
 from schema.envelope import ResultEnvelope
-from workers import outbox
-from workers.cli import app
-from workers.decode import Decoded, decode
-from workers.publisher import all_routes
-from workers.schema_export import catalogue, export
+from workers.cli.app import app
+from workers.contract.schema_export import catalogue, export
+from workers.runtime import outbox
+from workers.runtime.decode import Decoded, decode
+from workers.tools.publisher import all_routes
 
 # DESIGN §2.3 and §2.4, copied here on purpose: the export must follow the design.
 DESIGN_INPUTS = {

@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from workers import dlq
 from workers.ops import scale, status
 from workers.ops.config import OpsSettings
 from workers.ops.monitor import assets, data, page
 from workers.settings import Settings
+from workers.tools import dlq
 
 log = structlog.get_logger()
 COOKIE = "haodian_monitor"

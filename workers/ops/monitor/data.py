@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from handlers.queries import load_queries
-from workers import dlq
+from workers.tools import dlq
 
 Q = load_queries("ops")
 CERT = load_queries("certification")

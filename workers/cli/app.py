@@ -9,10 +9,9 @@ import typer
 from rich.table import Table
 
 from workers import logs
-from workers.cli_common import console, err, settings
-from workers.cli_dlq import dlq_app
-from workers.cli_gateway import gateway_app
-from workers.runtime import run
+from workers.cli.common import console, err, run, settings
+from workers.cli.dlq import dlq_app
+from workers.cli.gateway import gateway_app
 from workers.settings import Settings
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ def main() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations and declare the broker topology (both idempotent)."""
-    from workers.setup import migrate_all
+    from workers.tools.setup import migrate_all
 
     s = settings()
     logs.configure(s.log_level, "console")
@@ -62,7 +61,7 @@ def worker(
 ) -> None:
     """Consume and process events until SIGTERM (or, with --burst, until idle)."""
     from workers.registry import RegistryError, resolve
-    from workers.worker import Worker
+    from workers.runtime.worker import Worker
 
     s = settings(prefetch=prefetch, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
                  grace_period_s=grace_period_s, metrics_port=metrics_port)
@@ -100,7 +99,7 @@ def publish(
     file: Annotated[str, typer.Argument(help="NDJSON file of CloudEvents, or - for stdin")],
 ) -> None:
     """Publish CloudEvents (one JSON object per line) to haodian.events, with confirms."""
-    from workers.publish_cli import publish_ndjson
+    from workers.cli.publish import publish_ndjson
 
     s = settings()
     logs.configure(s.log_level, "console")
@@ -118,7 +117,7 @@ def publish(
 @schema_app.command("export")
 def schema_export(directory: Annotated[Path, typer.Argument(help="output folder")]) -> None:
     """Write one JSON Schema per event type (inputs/ and results/)."""
-    from workers.schema_export import export
+    from workers.contract.schema_export import export
 
     written = export(directory)
     console.print(f"wrote {len(written)} schema files under {directory}")
@@ -128,7 +127,7 @@ def schema_export(directory: Annotated[Path, typer.Argument(help="output folder"
 @ledger_app.command("verify")
 def ledger_verify() -> None:
     """Check every ledger invariant over the whole database; non-zero exit on a failure."""
-    from workers.verify import verify
+    from workers.tools.verify import verify
 
     s = settings()
 
@@ -151,7 +150,7 @@ def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None
     """A store's balances and its month-to-date net and commission."""
     import orjson
 
-    from workers.ledger_report import store_balance
+    from workers.tools.ledger import store_balance
 
     s = settings()
 
@@ -206,7 +205,7 @@ def demo(
                                          "`haodian worker` processes already running")] = True,
 ) -> None:
     """Run a realistic workload end to end on the local services and print a summary."""
-    from workers.demo import run_demo
+    from workers.demo.run import run_demo
 
     s = settings()
     logs.configure("error", "console")  # the demo's own output tells the story

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from workers.cli_common import console, err, settings
-from workers.runtime import run
+from workers.cli.common import console, err, run, settings
 
 if TYPE_CHECKING:
-    from workers.dlq import Filter
+    from workers.tools.dlq import Filter
 
 dlq_app = typer.Typer(no_args_is_help=True, help="Inspect, replay and purge dead letters.")
 
@@ -24,7 +23,7 @@ LimitOpt = Annotated[int | None, typer.Option(help="at most this many")]
 
 def _filter(reason: str | None, type_: str | None, event_id: str | None,
             limit: int | None) -> "Filter":
-    from workers.dlq import Filter
+    from workers.tools.dlq import Filter
 
     return Filter(reason=reason, type=type_, event_id=event_id, limit=limit)
 
@@ -36,7 +35,7 @@ def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
     """List dead letters with their reasons."""
     import orjson
 
-    from workers.dlq import list_dead_letters
+    from workers.tools.dlq import list_dead_letters
 
     s = settings()
     found = run(list_dead_letters(str(s.amqp_url), domain,
@@ -57,7 +56,7 @@ def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
 def dlq_show(domain: DomainOpt, position: Annotated[int, typer.Argument(help="# from list")]
              ) -> None:
     """Show one dead letter: headers and the raw body, exactly as received."""
-    from workers.dlq import Filter, list_dead_letters
+    from workers.tools.dlq import Filter, list_dead_letters
 
     s = settings()
     found = [d for d in run(list_dead_letters(str(s.amqp_url), domain, Filter()))
@@ -74,7 +73,7 @@ def dlq_show(domain: DomainOpt, position: Annotated[int, typer.Argument(help="# 
 def dlq_replay(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
                event_id: IdOpt = None, limit: LimitOpt = None) -> None:
     """Republish matching dead letters to haodian.events (audited)."""
-    from workers.dlq import replay
+    from workers.tools.dlq import replay
 
     s = settings()
     n = run(replay(str(s.amqp_url), str(s.database_url), domain,
@@ -87,7 +86,7 @@ def dlq_purge(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None
               event_id: IdOpt = None, limit: LimitOpt = None,
               yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False) -> None:
     """Delete matching dead letters for good (audited)."""
-    from workers.dlq import purge
+    from workers.tools.dlq import purge
 
     if not yes:
         typer.confirm(f"Delete matching dead letters of haodian.{domain}.dlq for good?",

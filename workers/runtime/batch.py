@@ -20,10 +20,10 @@ import structlog
 
 from handlers.base import ChunkedRoute, Domain, HaodianError, PermanentError, Route
 from handlers.queries import load_queries
-from workers import outbox
-from workers.decode import Decoded, Rejected
-from workers.errors import DatabaseUnavailable, is_connection_error, is_retryable_tx
-from workers.outbox import OutgoingEvent
+from workers.runtime import outbox
+from workers.runtime.decode import Decoded, Rejected
+from workers.runtime.errors import DatabaseUnavailable, is_connection_error, is_retryable_tx
+from workers.runtime.outbox import OutgoingEvent
 
 Q = load_queries("runtime")
 log = structlog.get_logger()

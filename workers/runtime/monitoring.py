@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING
 import structlog
 
 from handlers.queries import load_queries
-from workers import metrics
-from workers.ops import health
 from workers.ops.config import OpsSettings, load_ops_settings
-from workers.ops.heartbeat import Heartbeat
+from workers.runtime import health, metrics
+from workers.runtime.heartbeat import Heartbeat
 
 if TYPE_CHECKING:
-    from workers.worker import Worker
+    from workers.runtime.worker import Worker
 
 log = structlog.get_logger()
 Q = load_queries("runtime")

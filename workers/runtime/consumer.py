@@ -16,7 +16,7 @@ import structlog
 from aio_pika.abc import AbstractRobustChannel
 from aiormq.abc import DeliveredMessage
 
-from workers.delivered import Delivered
+from workers.runtime.delivered import Delivered
 
 log = structlog.get_logger()
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from schema.envelope import CONTENT_TYPE, Envelope, ResultEnvelope
 from workers import topology
-from workers.schema_export import catalogue, event_schema
+from workers.contract.schema_export import catalogue, event_schema
 
 REGENERATE = "python -m workers.asyncapi docs/asyncapi.yaml"
 AMQP_BINDING = "0.3.0"

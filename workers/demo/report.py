@@ -8,8 +8,8 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
-from workers.dlq import Filter, list_dead_letters
 from workers.registry import DOMAIN_NAMES
+from workers.tools.dlq import Filter, list_dead_letters
 
 # Every query takes $1 = the run's id prefix as a LIKE pattern ('demo-…-%').
 QUERIES: dict[str, str] = {

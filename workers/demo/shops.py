@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from workers.demo_events import INBOX, Account, Phase, Planned, Store, Story, at, with_
+from workers.demo.events import INBOX, Account, Phase, Planned, Store, Story, at, with_
 
 STORES_AT = at("2021-08-05", "10:00")
 DEPOSITS_AT = at("2021-08-05", "16:00")

@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from workers.publisher import Publisher
 from workers.settings import Settings
+from workers.tools.publisher import Publisher
 
 SHOWN_REFUSALS = 50
 

@@ -24,17 +24,18 @@ import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 
 from handlers.base import ChunkedRoute, Domain
-from workers import metrics, outbox, topology
-from workers.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
-from workers.binary_mode import decode_message
-from workers.consumer import RawConsumer
-from workers.decode import Rejected
-from workers.delivered import Delivered
-from workers.errors import DatabaseUnavailable, is_connection_error
-from workers.ops.hooks import WorkerMonitoring
+from workers import topology
 from workers.registry import routes_by_type
+from workers.runtime import metrics, outbox
+from workers.runtime.acks import ATTEMPT_HEADER, ROUTING_KEY_HEADER, Settler
+from workers.runtime.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
+from workers.runtime.binary_mode import decode_message
+from workers.runtime.consumer import RawConsumer
+from workers.runtime.decode import Rejected
+from workers.runtime.delivered import Delivered
+from workers.runtime.errors import DatabaseUnavailable, is_connection_error
+from workers.runtime.monitoring import WorkerMonitoring
 from workers.settings import Settings, redact
-from workers.settle import ATTEMPT_HEADER, ROUTING_KEY_HEADER, Settler
 
 log = structlog.get_logger()
 

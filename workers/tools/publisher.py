@@ -21,8 +21,8 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from handlers.base import AnyRoute
 from schema.envelope import CONTENT_TYPE
 from workers import topology
-from workers.decode import Rejected, decode
 from workers.registry import DOMAIN_NAMES, resolve, routes_by_type
+from workers.runtime.decode import Rejected, decode
 
 
 @dataclass(frozen=True, slots=True)

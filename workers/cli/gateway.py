@@ -6,8 +6,7 @@ import typer
 from rich.table import Table
 
 from workers import logs
-from workers.cli_common import console, err, settings
-from workers.runtime import run
+from workers.cli.common import console, err, run, settings
 from workers.settings import SettingsError
 
 gateway_app = typer.Typer(no_args_is_help=True, help="The HTTP gateway for CloudEvents.")

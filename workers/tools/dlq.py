@@ -17,8 +17,8 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from handlers.queries import load_queries
 from workers import topology
-from workers.settle import ATTEMPT_HEADER, ROUTING_KEY_HEADER
-from workers.worker import int_header
+from workers.runtime.acks import ATTEMPT_HEADER, ROUTING_KEY_HEADER
+from workers.runtime.worker import int_header
 
 Q = load_queries("runtime")
 RETURN_TIMEOUT_S = 5.0

@@ -20,7 +20,7 @@ import orjson
 
 from handlers.base import AnyRoute
 from schema.envelope import CONTENT_TYPE, EXTENSION_NAME_PATTERN
-from workers.decode import Decoded, Rejected, decode
+from workers.runtime.decode import Decoded, Rejected, decode
 
 PREFIXES = ("cloudEvents_", "cloudEvents:")
 STRUCTURED_MEDIA_TYPE = "application/cloudevents"

@@ -14,9 +14,10 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractExchange
 
-from workers import metrics, topology
-from workers.batch import Delivery, Fate
-from workers.delivered import Delivered
+from workers import topology
+from workers.runtime import metrics
+from workers.runtime.batch import Delivery, Fate
+from workers.runtime.delivered import Delivered
 
 log = structlog.get_logger()
 

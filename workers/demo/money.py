@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from workers.demo_events import DLQ, INBOX, Answers, Phase, Planned, Store, Story, at, with_
-from workers.demo_shops import LEGACY_DEPOSIT_FEN, STANDARD_DEPOSIT_FEN
+from workers.demo.events import DLQ, INBOX, Answers, Phase, Planned, Store, Story, at, with_
+from workers.demo.shops import LEGACY_DEPOSIT_FEN, STANDARD_DEPOSIT_FEN
 
 NOW = at("2021-09-06", "10:00")
 CLAWBACKS_OPENED_AT = at("2021-09-06", "14:00")

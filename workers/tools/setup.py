@@ -4,9 +4,9 @@ import aio_pika
 import asyncpg
 
 from workers import topology
-from workers.migrate import migrate
 from workers.registry import DOMAIN_NAMES, resolve
 from workers.settings import Settings
+from workers.tools.migrate import migrate
 
 
 def full_topology(settings: Settings) -> topology.Topology:

@@ -28,16 +28,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.progress import TimeElapsedColumn as Elapsed
 from rich.table import Table
 
-from workers import demo_report, demo_shops, topology
-from workers.demo_events import DLQ, INBOX, Phase, Planned, Story
-from workers.demo_money import NOW, SECOND_RUN_AT, Trade
-from workers.dlq import Filter, list_dead_letters
-from workers.publisher import Publisher, PublishOutcome
+from workers import topology
+from workers.demo import report, shops
+from workers.demo.events import DLQ, INBOX, Phase, Planned, Story
+from workers.demo.money import NOW, SECOND_RUN_AT, Trade
 from workers.registry import resolve
+from workers.runtime.worker import Worker
 from workers.settings import Settings
-from workers.setup import migrate_all
-from workers.verify import verify
-from workers.worker import Worker
+from workers.tools.dlq import Filter, list_dead_letters
+from workers.tools.publisher import Publisher, PublishOutcome
+from workers.tools.setup import migrate_all
+from workers.tools.verify import verify
 
 POLL_S = 0.2
 BURST_S = 0.05
@@ -273,10 +274,10 @@ async def play(runner: Runner, story: Story, orders: int) -> None:
     reviews = await runner.run(story.reviews(of(applications, "certification.pending_review")))
     certified = {r["data"]["account_id"] for phase in (applications, reviews)
                  for r in of(phase, "certification.approved")}
-    openings = await runner.run(demo_shops.openings(story, certified))
-    await runner.run(demo_shops.deposits(story, of(openings, "store.opened")))
-    products = await runner.run(demo_shops.products(story))
-    await runner.run(demo_shops.product_reviews(story, of(products, "product.flagged")))
+    openings = await runner.run(shops.openings(story, certified))
+    await runner.run(shops.deposits(story, of(openings, "store.opened")))
+    products = await runner.run(shops.products(story))
+    await runner.run(shops.product_reviews(story, of(products, "product.flagged")))
     trade = Trade(story, orders)
     for build in (trade.confirmed, trade.aftersales_opened, trade.aftersales_closed):
         await runner.run(build())
@@ -334,9 +335,9 @@ async def run_demo(settings: Settings, console: Console, *, orders: int = 3000,
             if worker is not None and worker_task is not None:
                 await _stop(worker, worker_task)
         story_s = time.monotonic() - started
-        demo_report.print_figures(console, await demo_report.gather(conn, tag), tag)
-        depths = await demo_report.dlq_depths(str(settings.amqp_url), tag)
-        demo_report.print_dlq(console, depths)
+        report.print_figures(console, await report.gather(conn, tag), tag)
+        depths = await report.dlq_depths(str(settings.amqp_url), tag)
+        report.print_dlq(console, depths)
         checks, violations = await verify(conn)
     finally:
         await conn.close()

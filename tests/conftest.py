@@ -23,8 +23,7 @@ import structlog
 from harness import Bus, test_settings
 
 from workers.settings import Settings
-from workers.tools.migrate import migrate
-from workers.tools.setup import declare_topology, full_topology
+from workers.tools.migrate import declare_topology, full_topology, migrate
 
 ADMIN_DATABASE_URL = os.environ.get("HAODIAN_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
 SESSION_NAME = f"haodian_t_{os.getpid()}"

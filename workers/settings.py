@@ -1,6 +1,11 @@
-"""Configuration from HAODIAN_* environment variables, with working local defaults."""
+"""Configuration from HAODIAN_* environment variables, with working local defaults.
 
-from typing import Annotated
+    Settings      connections, batching, retries, logging: every command reads these
+    OpsSettings   monitoring, heartbeats, supervisor, status and dashboard
+    load()        reads any of them (and the gateway's own); a bad variable is named
+"""
+
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AnyUrl, Field, UrlConstraints, ValidationError, field_validator
@@ -36,7 +41,7 @@ class Settings(BaseSettings):
 
     @field_validator("retry_delays_s")
     @classmethod
-    def _delays_grow(cls, delays: tuple[int, ...]) -> tuple[int, ...]:
+    def _delays_positive(cls, delays: tuple[int, ...]) -> tuple[int, ...]:
         if not delays or any(d <= 0 for d in delays):
             raise ValueError("retry delays must be positive seconds, e.g. [1, 5, 30]")
         return delays
@@ -46,19 +51,67 @@ class Settings(BaseSettings):
         return len(self.retry_delays_s) + 1
 
 
+# Events per second one worker process drains on the 2-core development machine
+# (`haodian bench <domain>`, artifacts/bench-*.json); override per deployment with
+# HAODIAN_THROUGHPUT_PER_PROCESS='{"settlement": 2300, ...}'.
+DEFAULT_THROUGHPUT = {"certification": 2000.0, "compliance": 1500.0, "settlement": 2300.0,
+                      "deposit": 2000.0}
+
+
+class OpsSettings(BaseSettings):
+    """Monitoring, heartbeat, supervisor and dashboard settings; read once at start."""
+
+    model_config = SettingsConfigDict(env_prefix="HAODIAN_", extra="ignore", frozen=True)
+
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 where Prometheus scrapes from another host
+    probe_interval_s: float = Field(default=5.0, gt=0)
+    outbox_stuck_s: float = Field(default=60.0, gt=0)  # oldest unpublished result older = unready
+
+    heartbeat_interval_s: float = Field(default=5.0, gt=0)
+    heartbeat_gone_s: float = Field(default=30.0, gt=0)  # not seen for this long = gone
+    heartbeat_prune_s: float = Field(default=86400.0, gt=0)  # rows older than this are deleted
+
+    restart_backoff_s: float = Field(default=1.0, gt=0)  # supervisor: first restart delay
+    restart_backoff_max_s: float = Field(default=30.0, gt=0)
+
+    management_url: str = "http://guest:guest@127.0.0.1:15672"
+    management_timeout_s: float = Field(default=2.0, gt=0)
+    lag_window_s: int = Field(default=300, gt=0)  # status: end-to-end lag percentiles over this
+
+    throughput_per_process: dict[str, float] = Field(default_factory=lambda: dict(
+        DEFAULT_THROUGHPUT))
+    target_lag_s: float = Field(default=60.0, gt=0)
+
+    monitor_host: str = "127.0.0.1"
+    monitor_port: int = Field(default=8765, ge=0, le=65535)
+    monitor_token: str | None = None
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
-def load_settings(**overrides: object) -> Settings:
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(model: type[S], **overrides: Any) -> S:
+    """`model` from the environment, with the given overrides (None = not overridden);
+    a SettingsError names every bad variable and its problem."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return model(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            name = "HAODIAN_" + "_".join(str(p) for p in error["loc"][:1]).upper()
-            lines.append(f"{name}: {error['msg']}")
+        prefix = str(model.model_config.get("env_prefix", ""))
+        lines = [f"{prefix}{str(e['loc'][0]).upper() if e['loc'] else ''}: {e['msg']}"
+                 for e in exc.errors()]
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return load(Settings, **overrides)
+
+
+def load_ops_settings(**overrides: Any) -> OpsSettings:
+    return load(OpsSettings, **overrides)
 
 
 def redact(url: object) -> str:

@@ -27,8 +27,7 @@ from workers import topology
 from workers.bench.bare import BARE_QUEUE
 from workers.bench.procfs import CpuMeter, rss_bytes
 from workers.settings import Settings
-from workers.tools.migrate import migrate
-from workers.tools.setup import declare_topology, full_topology
+from workers.tools.migrate import declare_topology, full_topology, migrate
 
 PROPERTIES = spec.Basic.Properties(content_type="application/cloudevents+json", delivery_mode=2)
 

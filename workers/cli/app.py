@@ -1,17 +1,17 @@
 """The `haodian` command line: one console script for every operation."""
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import asyncpg
 import typer
-from rich.table import Table
 
 from workers import logs
+from workers.cli import ops, publish
 from workers.cli.common import console, err, run, settings
 from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
+from workers.cli.ledger import ledger_app
+from workers.cli.schema import schema_app
 from workers.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,12 +19,11 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="haodian: event-processing workers for a social-commerce platform.")
-schema_app = typer.Typer(no_args_is_help=True, help="Wire contract documents.")
-ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(schema_app, name="schema")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(ops.scale_app, name="scale")
 
 
 def main() -> None:
@@ -35,7 +34,7 @@ def main() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations and declare the broker topology (both idempotent)."""
-    from workers.tools.setup import migrate_all
+    from workers.tools.migrate import migrate_all
 
     s = settings()
     logs.configure(s.log_level, "console")
@@ -81,8 +80,8 @@ def worker(
 
 
 def _supervise(s: Settings, processes: int, burst: bool, worker_args: list[str]) -> int:
-    from workers.ops.config import load_ops_settings
     from workers.ops.supervisor import Supervisor, child_command
+    from workers.settings import load_ops_settings
 
     if burst:
         err.print("[red]--burst runs one process: leave out --processes[/red]")
@@ -91,77 +90,6 @@ def _supervise(s: Settings, processes: int, burst: bool, worker_args: list[str])
     return run(Supervisor(lambda slot: child_command(worker_args, s.metrics_port, slot),
                           processes, s.grace_period_s, ops.restart_backoff_s,
                           ops.restart_backoff_max_s).run())
-
-
-# ---- publish ----------------------------------------------------------------------------
-@app.command()
-def publish(
-    file: Annotated[str, typer.Argument(help="NDJSON file of CloudEvents, or - for stdin")],
-) -> None:
-    """Publish CloudEvents (one JSON object per line) to haodian.events, with confirms."""
-    from workers.cli.publish import publish_ndjson
-
-    s = settings()
-    logs.configure(s.log_level, "console")
-    try:
-        stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")
-    except OSError as exc:
-        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
-        raise typer.Exit(2) from None
-    with stream:
-        refused = run(publish_ndjson(s, stream, console))
-    raise typer.Exit(1 if refused else 0)
-
-
-# ---- schema -----------------------------------------------------------------------------
-@schema_app.command("export")
-def schema_export(directory: Annotated[Path, typer.Argument(help="output folder")]) -> None:
-    """Write one JSON Schema per event type (inputs/ and results/)."""
-    from workers.contract.schema_export import export
-
-    written = export(directory)
-    console.print(f"wrote {len(written)} schema files under {directory}")
-
-
-# ---- ledger -----------------------------------------------------------------------------
-@ledger_app.command("verify")
-def ledger_verify() -> None:
-    """Check every ledger invariant over the whole database; non-zero exit on a failure."""
-    from workers.tools.verify import verify
-
-    s = settings()
-
-    async def go() -> tuple[list[str], list[object]]:
-        conn = await asyncpg.connect(str(s.database_url))
-        try:
-            return await verify(conn)  # type: ignore[return-value]
-        finally:
-            await conn.close()
-
-    ran, violations = run(go())
-    for v in violations:
-        err.print(f"[red]FAILED[/red] {v.check}: {v.rows}")  # type: ignore[attr-defined]
-    console.print(f"{len(ran)} checks, {len(violations)} failed")
-    raise typer.Exit(1 if violations else 0)
-
-
-@ledger_app.command("balance")
-def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None:
-    """A store's balances and its month-to-date net and commission."""
-    import orjson
-
-    from workers.tools.ledger import store_balance
-
-    s = settings()
-
-    async def go() -> dict[str, object]:
-        conn = await asyncpg.connect(str(s.database_url))
-        try:
-            return await store_balance(conn, store)
-        finally:
-            await conn.close()
-
-    console.print_json(orjson.dumps(run(go()), default=str).decode())
 
 
 # ---- bench ------------------------------------------------------------------------------
@@ -212,116 +140,7 @@ def demo(
     raise typer.Exit(run(run_demo(s, console, orders=orders, start_worker=worker)))
 
 
-# ---- operations: status, scale, monitor (workers/ops) -----------------------------------
-def _domains(domain: list[str]) -> list[str]:
-    from workers.registry import DOMAIN_NAMES
-
-    names = list(DOMAIN_NAMES) if "all" in domain else domain
-    unknown = [d for d in names if d not in DOMAIN_NAMES]
-    if unknown:
-        err.print(f"[red]unknown domain {unknown[0]!r}; choose from "
-                  f"{', '.join(DOMAIN_NAMES)} or all[/red]")
-        raise typer.Exit(2)
-    return names
-
-
-OpsDomainOpt = Annotated[list[str], typer.Option(
-    "--domain", "-d", help="a domain, or all; repeatable")]
-ManagementOpt = Annotated[str | None, typer.Option(
-    help="RabbitMQ management API, e.g. http://guest:guest@127.0.0.1:15672; '' = AMQP only "
-         "[env HAODIAN_MANAGEMENT_URL]")]
-
-
-@app.command()
-def status(
-    domain: OpsDomainOpt = ["all"],  # noqa: B006
-    watch: Annotated[bool, typer.Option(help="redraw until Ctrl-C")] = False,
-    interval_s: Annotated[float, typer.Option(help="--watch refresh period")] = 2.0,
-    json_: Annotated[bool, typer.Option("--json", help="one JSON report, for scripts")] = False,
-    management_url: ManagementOpt = None,
-) -> None:
-    """Queues (ready, unacked, consumers, rates, DLQ, retry), lag, live workers, overdue reviews."""
-    import contextlib
-
-    import aiormq
-    import orjson
-
-    from workers.ops import status as ops_status
-    from workers.ops.config import load_ops_settings
-
-    s, ops, names = settings(), load_ops_settings(), _domains(domain)
-    logs.configure("warning", "console")
-    url = ops.management_url if management_url is None else management_url
-    if watch:
-        with contextlib.suppress(KeyboardInterrupt):
-            run(ops_status.watch(s, ops, names, url or None, interval_s, console))
-        return
-    try:
-        report = run(ops_status.collect(s, ops, names, url or None))
-    except (OSError, aiormq.exceptions.AMQPError, asyncpg.PostgresError) as exc:
-        err.print(f"[red]status unavailable: {type(exc).__name__}: {exc}[/red]")
-        raise typer.Exit(1) from None
-    if json_:
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        console.print(ops_status.render(report))
-
-
-scale_app = typer.Typer(no_args_is_help=True, help="Capacity planning for the workers.")
-app.add_typer(scale_app, name="scale")
-
-
-@scale_app.command("advise")
-def scale_advise(
-    target_lag_s: Annotated[float, typer.Option(help="keep end-to-end lag under this")] = 60.0,
-    domain: OpsDomainOpt = ["all"],  # noqa: B006
-    window_s: Annotated[float, typer.Option(help="measure arrivals over this")] = 5.0,
-    json_: Annotated[bool, typer.Option("--json", help="JSON, for scripts")] = False,
-) -> None:
-    """Worker processes per domain to drain the backlog and keep lag under the target."""
-    import orjson
-
-    from workers.ops.config import load_ops_settings
-    from workers.ops.scale import measure
-
-    s, ops, names = settings(), load_ops_settings(), _domains(domain)
-    advice = run(measure(str(s.amqp_url), str(s.database_url), ops, names, target_lag_s,
-                         window_s))
-    if json_:
-        sys.stdout.write(orjson.dumps([a.as_json() for a in advice]).decode() + "\n")
-        return
-    table = Table(title=f"worker processes to keep lag under {target_lag_s:g} s")
-    for col in ("domain", "backlog", "arrivals/s", "per process/s", "processes"):
-        table.add_column(col, justify="left" if col == "domain" else "right")
-    for a in advice:
-        table.add_row(a.domain, f"{a.depth:,}", f"{a.arrival_per_s:,.1f}",
-                      f"{a.throughput_per_process:,.0f}", f"[bold]{a.processes}[/bold]")
-    console.print(table)
-
-
-@app.command()
-def monitor(
-    host: Annotated[str, typer.Option(help="address to bind [env HAODIAN_MONITOR_HOST]")
-                    ] = "",
-    port: Annotated[int | None, typer.Option(help="TCP port [env HAODIAN_MONITOR_PORT]")
-                    ] = None,
-    domain: OpsDomainOpt = ["all"],  # noqa: B006
-    management_url: ManagementOpt = None,
-) -> None:
-    """HTTP dashboard: live queues, DLQ by reason (replay/purge), workers, business panels.
-    Needs HAODIAN_MONITOR_TOKEN; open /?token=… once."""
-    from workers.ops.config import load_ops_settings
-    from workers.ops.monitor.app import Monitor, serve
-
-    s, ops, names = settings(), load_ops_settings(), _domains(domain)
-    if not ops.monitor_token:
-        err.print("[red]HAODIAN_MONITOR_TOKEN is not set: the dashboard refuses to run "
-                  "without a token[/red]")
-        raise typer.Exit(2)
-    logs.configure(s.log_level, s.log_format)
-    url = ops.management_url if management_url is None else management_url
-    mon = Monitor(s, ops, ops.monitor_token, names, url or None)
-    bind_host = host or ops.monitor_host
-    bind_port = ops.monitor_port if port is None else port
-    console.print(f"haodian monitor on http://{bind_host}:{bind_port}/ (open /?token=…)")
-    raise typer.Exit(run(serve(mon, bind_host, bind_port)))
+# Commands that live in their own modules, after the ones above in `haodian --help`.
+app.command()(publish.publish)
+app.command()(ops.status)
+app.command()(ops.monitor)

@@ -36,9 +36,9 @@ from workers.registry import resolve
 from workers.runtime.worker import Worker
 from workers.settings import Settings
 from workers.tools.dlq import Filter, list_dead_letters
+from workers.tools.ledger import verify
+from workers.tools.migrate import migrate_all
 from workers.tools.publisher import Publisher, PublishOutcome
-from workers.tools.setup import migrate_all
-from workers.tools.verify import verify
 
 POLL_S = 0.2
 BURST_S = 0.05

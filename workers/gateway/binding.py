@@ -7,7 +7,7 @@
     batch       Content-Type application/cloudevents-batch+json: a JSON array of events
 
 Every mode ends as the structured JSON body the workers take from haodian.events; the
-event itself is then validated by workers.decode, with the workers' reason codes.
+event itself is then validated by workers.runtime.decode, with the workers' reason codes.
 """
 
 from collections.abc import Mapping
@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 import orjson
 
-from workers.runtime import binary_mode
-from workers.runtime.decode import Rejected
+from workers.runtime import decode
+from workers.runtime.decode import Rejected, media_type
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -34,10 +34,6 @@ class Refusal:
     detail: str
 
 
-def media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
-
-
 def binary_attributes(headers: Mapping[str, str]) -> dict[str, str]:
     """ce-* headers -> context attributes (names lower-cased, values percent-decoded)."""
     return {name[len(HEADER_PREFIX):].lower(): unquote(value)
@@ -47,10 +43,10 @@ def binary_attributes(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _binary(attributes: dict[str, str], content_type: str | None, body: bytes
             ) -> bytes | Refusal:
-    """The AMQP binding's rules for binary mode (workers.binary_mode), so one event sent
+    """The AMQP binding's rules for binary mode (workers.runtime.decode), so one event sent
     either way over either protocol becomes the same structured document."""
-    headers = {binary_mode.PREFIXES[0] + name: value for name, value in attributes.items()}
-    structured = binary_mode.to_structured(headers, content_type, body)
+    headers = {decode.PREFIXES[0] + name: value for name, value in attributes.items()}
+    structured = decode.to_structured(headers, content_type, body)
     if isinstance(structured, Rejected):
         status = 415 if structured.reason == "content_type_unsupported" else 400
         return Refusal(status, structured.reason, structured.detail)

@@ -1,9 +1,9 @@
 """The gateway's own settings, from HAODIAN_GATEWAY_* variables with working defaults."""
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.settings import SettingsError
+from workers.settings import load
 
 
 class GatewaySettings(BaseSettings):
@@ -25,8 +25,4 @@ class GatewaySettings(BaseSettings):
 
 
 def load_gateway_settings(**overrides: object) -> GatewaySettings:
-    try:
-        return GatewaySettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        lines = [f"HAODIAN_GATEWAY_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()]
-        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    return load(GatewaySettings, **overrides)

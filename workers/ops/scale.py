@@ -26,7 +26,7 @@ from prometheus_client import Gauge
 from handlers.queries import load_queries
 from workers import topology
 from workers.ops import queues
-from workers.ops.config import OpsSettings
+from workers.settings import OpsSettings
 
 Q = load_queries("ops")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

@@ -20,9 +20,8 @@ from rich.text import Text
 from handlers.queries import load_queries
 from workers import topology
 from workers.ops import queues
-from workers.ops.config import OpsSettings
 from workers.runtime.heartbeat import live_workers
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 
 Q = load_queries("ops")
 CERT = load_queries("certification")

@@ -16,36 +16,45 @@ from aio_pika.abc import AbstractExchange
 
 from workers import topology
 from workers.runtime import metrics
-from workers.runtime.batch import Delivery, Fate
-from workers.runtime.delivered import Delivered
+from workers.runtime.batch import BatchEntry, Fate
+from workers.runtime.delivered import (
+    ATTEMPT_HEADER,
+    DETAIL_HEADER,
+    DOMAIN_HEADER,
+    EVENT_ID_HEADER,
+    LAST_REASON_HEADER,
+    REASON_HEADER,
+    REJECTED_AT_HEADER,
+    ROUTING_KEY_HEADER,
+    SOURCE_HEADER,
+    TYPE_HEADER,
+    Delivered,
+)
 
 log = structlog.get_logger()
 
-ATTEMPT_HEADER = "x-haodian-attempt"
-ROUTING_KEY_HEADER = "x-haodian-routing-key"
 
-
-class Settler:
+class Acknowledger:
     def __init__(self, dlx: AbstractExchange, retry: AbstractExchange,
                  retry_delays_s: Sequence[int]) -> None:
         self.dlx, self.retry, self.retry_delays_s = dlx, retry, retry_delays_s
 
-    async def copy_on(self, domain: str, deliveries: Sequence[Delivery]) -> None:
+    async def copy_on(self, domain: str, entries: Sequence[BatchEntry]) -> None:
         """Copy rejected messages to the DLQ and retried ones to the retry path, with
         confirms; a copy that fails leaves its message to be requeued."""
         copies = [self._dead_letter(domain, x) if x.fate is Fate.REJECT
                   else self._send_to_retry(domain, x)
-                  for x in deliveries if x.fate in (Fate.REJECT, Fate.RETRY)]
+                  for x in entries if x.fate in (Fate.REJECT, Fate.RETRY)]
         if copies:
             await asyncio.gather(*copies)
 
-    async def ack_batch(self, domain: str, deliveries: Sequence[Delivery]) -> None:
+    async def ack_batch(self, domain: str, entries: Sequence[BatchEntry]) -> None:
         """Ack everything settled as one `multiple` ack up to the batch's highest delivery
         tag: batches are acked in delivery order and every earlier message was settled
         (acked, or explicitly requeued when its copy failed), so nothing unsettled is
         covered."""
         to_ack = []
-        for x in deliveries:
+        for x in entries:
             if x.fate is Fate.REQUEUE or not x.copied:
                 with contextlib.suppress(Exception):  # channel gone: redelivered anyway
                     await x.handle.nack(requeue=True)
@@ -61,16 +70,16 @@ class Settler:
             for x in to_ack))
 
     @staticmethod
-    async def requeue(deliveries: Sequence[Delivery]) -> None:
-        for x in deliveries:
+    async def requeue(entries: Sequence[BatchEntry]) -> None:
+        for x in entries:
             with contextlib.suppress(Exception):
                 await x.handle.nack(requeue=True)
 
     @staticmethod
-    async def _ack(deliveries: Sequence[Delivery]) -> None:
-        if not deliveries:
+    async def _ack(entries: Sequence[BatchEntry]) -> None:
+        if not entries:
             return
-        messages: list[Delivered] = [x.handle for x in deliveries]
+        messages: list[Delivered] = [x.handle for x in entries]
         channel = messages[0].channel
         if all(m.channel is channel for m in messages):
             last = max(messages, key=lambda m: m.delivery_tag or 0)
@@ -81,7 +90,7 @@ class Settler:
                     await m.ack()
 
     @staticmethod
-    def _copy(x: Delivery, extra: dict[str, Any]) -> aio_pika.Message:
+    def _copy(x: BatchEntry, extra: dict[str, Any]) -> aio_pika.Message:
         m: Delivered = x.handle
         headers = {k: v for k, v in (m.headers or {}).items() if not k.startswith("x-death")}
         headers.update(extra)
@@ -92,14 +101,14 @@ class Settler:
             message_id=m.message_id, type=m.type, app_id=m.app_id, timestamp=m.timestamp,
             correlation_id=m.correlation_id)
 
-    async def _dead_letter(self, domain: str, x: Delivery) -> None:
+    async def _dead_letter(self, domain: str, x: BatchEntry) -> None:
         event_id, source, event_type = x.identity()
         message = self._copy(x, {
-            "x-haodian-reason": x.reason, "x-haodian-detail": x.detail[:500],
-            "x-haodian-domain": domain, ATTEMPT_HEADER: x.attempt,
-            "x-haodian-rejected-at": datetime.now(UTC).isoformat(),
-            "x-haodian-event-id": event_id or "", "x-haodian-source": source or "",
-            "x-haodian-type": event_type or ""})
+            REASON_HEADER: x.reason, DETAIL_HEADER: x.detail[:500],
+            DOMAIN_HEADER: domain, ATTEMPT_HEADER: x.attempt,
+            REJECTED_AT_HEADER: datetime.now(UTC).isoformat(),
+            EVENT_ID_HEADER: event_id or "", SOURCE_HEADER: source or "",
+            TYPE_HEADER: event_type or ""})
         try:
             await self.dlx.publish(message, routing_key=domain)
             metrics.DEAD_LETTERS.labels(domain, x.reason).inc()
@@ -109,10 +118,10 @@ class Settler:
             x.copied = False
             log.error("dead_letter_failed", event_id=event_id, error=repr(exc)[:200])
 
-    async def _send_to_retry(self, domain: str, x: Delivery) -> None:
+    async def _send_to_retry(self, domain: str, x: BatchEntry) -> None:
         delays = self.retry_delays_s
         delay_s = delays[min(x.attempt, len(delays) - 1)]
-        message = self._copy(x, {ATTEMPT_HEADER: x.attempt + 1, "x-haodian-last-reason": x.reason})
+        message = self._copy(x, {ATTEMPT_HEADER: x.attempt + 1, LAST_REASON_HEADER: x.reason})
         try:
             await self.retry.publish(message, routing_key=topology.retry_key(domain, delay_s))
             metrics.RETRIES.labels(domain, x.reason).inc()

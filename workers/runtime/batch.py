@@ -39,7 +39,7 @@ class Fate(enum.Enum):
 
 
 @dataclass(slots=True)
-class Delivery:
+class BatchEntry:
     """One message of a batch and what becomes of it."""
 
     body: bytes
@@ -73,6 +73,16 @@ class Delivery:
         else:
             self.fate, self.reason, self.detail = Fate.RETRY, reason, detail
 
+    def judge_seen_before(self, stored_sha256: bytes | None) -> bool:
+        """The inbox already holds this (source, id): True for the same body (a duplicate,
+        its effects are there); another body is a conflict, rejected."""
+        assert self.decoded is not None
+        if stored_sha256 != self.decoded.body_sha256:
+            self.reject("conflicting_duplicate",
+                        "this (source, id) was processed before with a different body")
+            return False
+        return True
+
     @property
     def decoded(self) -> Decoded | None:
         return self.item if isinstance(self.item, Decoded) else None
@@ -84,10 +94,10 @@ class Delivery:
         return self.item.event_id, self.item.source, self.item.type
 
 
-def dedupe_within_batch(deliveries: Sequence[Delivery]) -> None:
+def dedupe_within_batch(entries: Sequence[BatchEntry]) -> None:
     """Two copies of one key in one batch: the second is a duplicate or a conflict."""
     seen: dict[tuple[str, str], bytes] = {}
-    for d in deliveries:
+    for d in entries:
         dec = d.decoded
         if dec is None or d.fate is not Fate.ACK:
             continue
@@ -109,18 +119,18 @@ class BatchProcessor:
         self.max_attempts = max_attempts
         self.chunk_size = chunk_size
 
-    async def commit_batch(self, pool: asyncpg.Pool, deliveries: Sequence[Delivery]) -> None:
+    async def commit_batch(self, pool: asyncpg.Pool, entries: Sequence[BatchEntry]) -> None:
         """Decide the fate of every delivery and commit; results land in `d.results`."""
-        live = [d for d in deliveries if d.fate is Fate.ACK and not d.duplicate
+        live = [d for d in entries if d.fate is Fate.ACK and not d.duplicate
                 and d.decoded and isinstance(d.decoded.route, Route)]
-        rejected = [d for d in deliveries if d.fate is Fate.REJECT]
+        rejected = [d for d in entries if d.fate is Fate.REJECT]
         if not live and not rejected:
             return
         for attempt in range(1, WHOLE_BATCH_TRIES + 1):
             for d in live:
                 d.reset()
             try:
-                await self._in_transaction(pool, live, deliveries, isolate=False)
+                await self._in_transaction(pool, live, entries, isolate=False)
                 return
             except HaodianError:
                 break
@@ -134,14 +144,14 @@ class BatchProcessor:
         for d in live:  # what the failed try decided was rolled back with it
             d.reset()
         try:
-            await self._in_transaction(pool, live, deliveries, isolate=True)
+            await self._in_transaction(pool, live, entries, isolate=True)
         except Exception as exc:
             if is_connection_error(exc):
                 raise DatabaseUnavailable(str(exc)) from exc
             raise
 
-    async def _in_transaction(self, pool: asyncpg.Pool, live: list[Delivery],
-                              everyone: Sequence[Delivery], isolate: bool) -> None:
+    async def _in_transaction(self, pool: asyncpg.Pool, live: list[BatchEntry],
+                              everyone: Sequence[BatchEntry], isolate: bool) -> None:
         async with pool.acquire() as conn, conn.transaction():
             if isolate:
                 for d in live:
@@ -163,10 +173,10 @@ class BatchProcessor:
             new = await outbox.insert(conn, [e for d in everyone for e in d.results])
             self._assign_outbox_ids(everyone, new)
 
-    async def _apply(self, conn: asyncpg.Connection, group: list[Delivery]) -> None:
+    async def _apply(self, conn: asyncpg.Connection, group: list[BatchEntry]) -> None:
         """Inbox first (duplicates drop out), then each route's handler, in arrival order."""
         fresh = await self._claim_inbox(conn, group)
-        by_route: dict[Route, list[Delivery]] = defaultdict(list)
+        by_route: dict[Route, list[BatchEntry]] = defaultdict(list)
         for d in fresh:
             assert d.decoded is not None and isinstance(d.decoded.route, Route)
             by_route[d.decoded.route].append(d)
@@ -180,8 +190,8 @@ class BatchProcessor:
                 assert d.decoded is not None
                 d.results = [outbox.wrap(r, d.decoded.event) for r in results]
 
-    async def _claim_inbox(self, conn: asyncpg.Connection, group: list[Delivery]
-                           ) -> list[Delivery]:
+    async def _claim_inbox(self, conn: asyncpg.Connection, group: list[BatchEntry]
+                           ) -> list[BatchEntry]:
         if not group:
             return []
         decs = [d.decoded for d in group if d.decoded]
@@ -196,19 +206,16 @@ class BatchProcessor:
             await self._judge_seen_before(conn, seen_before)
         return [d for d in group if d.decoded and d.decoded.key in claimed]
 
-    async def _judge_seen_before(self, conn: asyncpg.Connection, ds: list[Delivery]) -> None:
+    async def _judge_seen_before(self, conn: asyncpg.Connection, ds: list[BatchEntry]) -> None:
         keys = [d.decoded.key for d in ds if d.decoded]
         rows = await conn.fetch(Q.get_inbox_hashes, [k[0] for k in keys], [k[1] for k in keys])
         stored = {(r["source"], r["event_id"]): bytes(r["body_sha256"]) for r in rows}
         for d in ds:
             assert d.decoded is not None
-            if stored.get(d.decoded.key) != d.decoded.body_sha256:
-                d.reject("conflicting_duplicate",
-                         "this (source, id) was processed before with a different body")
-            else:
+            if d.judge_seen_before(stored.get(d.decoded.key)):
                 log.info("duplicate_skipped", event_id=d.decoded.event.id)
 
-    def rejection_results(self, d: Delivery) -> list[OutgoingEvent]:
+    def rejection_results(self, d: BatchEntry) -> list[OutgoingEvent]:
         event_id, source, event_type = d.identity()
         if event_id is None:
             return []  # nothing to name it by: the DLQ copy is the record
@@ -216,13 +223,13 @@ class BatchProcessor:
         return [outbox.rejection(event_id, source, event_type, d.reason, time)]
 
     @staticmethod
-    def _assign_outbox_ids(everyone: Sequence[Delivery], new: list[OutgoingEvent]) -> None:
+    def _assign_outbox_ids(everyone: Sequence[BatchEntry], new: list[OutgoingEvent]) -> None:
         """Keep only the events that are new in the outbox (others were sent before)."""
         by_id = {e.event_id: e for e in new}
         for d in everyone:
             d.results = [by_id[e.event_id] for e in d.results if e.event_id in by_id]
 
-    async def run_chunk(self, pool: asyncpg.Pool, d: Delivery, first: bool) -> bool:
+    async def run_chunk(self, pool: asyncpg.Pool, d: BatchEntry, first: bool) -> bool:
         """One step of a long job in its own transaction; True when the job is done."""
         dec = d.decoded
         assert dec is not None and isinstance(dec.route, ChunkedRoute)
@@ -231,12 +238,10 @@ class BatchProcessor:
                 if first:
                     rows = await conn.fetch(Q.get_inbox_hashes, [dec.key[0]], [dec.key[1]])
                     if rows:
-                        if bytes(rows[0]["body_sha256"]) != dec.body_sha256:
-                            d.reject("conflicting_duplicate",
-                                     "this (source, id) was processed before with a different body")
-                            d.results = await outbox.insert(conn, self.rejection_results(d))
-                        else:
+                        if d.judge_seen_before(bytes(rows[0]["body_sha256"])):
                             d.duplicate = True
+                        else:
+                            d.results = await outbox.insert(conn, self.rejection_results(d))
                         return True
                 chunk = await dec.route.handler(conn, dec.event)
                 if chunk.done:

@@ -1,4 +1,5 @@
-"""A consumer that takes aiormq deliveries directly and keeps itself registered.
+"""Consuming: a consumer that takes aiormq deliveries directly and keeps itself
+registered, and the batcher that groups its deliveries into batches.
 
 aio-pika's own consumers restore themselves after a reconnect, but they wrap every
 delivery in an IncomingMessage run in a task of its own (see delivered.py for the cost).
@@ -7,7 +8,10 @@ again whenever aio-pika reopens that channel after a reconnect, or the broker ca
 (a deleted or moved queue)."""
 
 import asyncio
+import contextlib
+import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -90,3 +94,37 @@ class RawConsumer:
                             error=repr(exc)[:200], retry_in_s=backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RETRY_MAX_S)
+
+
+class Batcher:
+    """Collects entries from the broker's callback; hands out batches."""
+
+    def __init__(self, size: int, wait_s: float) -> None:
+        self.size, self.wait_s = size, wait_s
+        self.buffer: deque[Delivered] = deque()
+        self.arrived = asyncio.Event()
+        self.last_arrival = time.monotonic()
+
+    async def on_message(self, message: Delivered) -> None:
+        self.buffer.append(message)
+        self.last_arrival = time.monotonic()
+        if len(self.buffer) == 1 or len(self.buffer) >= self.size:
+            self.arrived.set()
+
+    async def next_batch(self, idle_timeout_s: float | None) -> list[Delivered]:
+        """Up to `size` messages; [] when nothing came within idle_timeout_s."""
+        while not self.buffer:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), idle_timeout_s)
+            except TimeoutError:
+                return []
+        deadline = time.monotonic() + self.wait_s
+        while len(self.buffer) < self.size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), remaining)
+        return [self.buffer.popleft() for _ in range(min(self.size, len(self.buffer)))]

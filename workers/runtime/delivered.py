@@ -10,6 +10,31 @@ from typing import Any
 import aiormq
 from aiormq.abc import DeliveredMessage
 
+# Headers the runtime writes on its DLQ and retry copies; every x-haodian-* name lives here.
+RUNTIME_HEADER_PREFIX = "x-haodian-"
+ATTEMPT_HEADER = "x-haodian-attempt"  # durable retry count, carried by the retry copy
+ROUTING_KEY_HEADER = "x-haodian-routing-key"  # the key the message was first published under
+REASON_HEADER = "x-haodian-reason"
+DETAIL_HEADER = "x-haodian-detail"
+DOMAIN_HEADER = "x-haodian-domain"
+REJECTED_AT_HEADER = "x-haodian-rejected-at"
+EVENT_ID_HEADER = "x-haodian-event-id"
+SOURCE_HEADER = "x-haodian-source"
+TYPE_HEADER = "x-haodian-type"
+LAST_REASON_HEADER = "x-haodian-last-reason"  # why the retry copy was sent
+# Set by the broker on quorum queues: how often the message was handed back.
+DELIVERY_COUNT_HEADER = "x-delivery-count"
+
+
+def int_header(value: object) -> int:
+    """A numeric header as an int; 0 when it is missing or not a number."""
+    if isinstance(value, int | float | str | bytes | bytearray):
+        try:
+            return int(value)
+        except ValueError:
+            return 0
+    return 0
+
 
 def _amqp_property(name: str) -> Any:
     return property(lambda self: getattr(self.message.header.properties, name))

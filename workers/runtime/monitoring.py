@@ -6,38 +6,47 @@ loop only updates prometheus counters (workers/metrics.py)."""
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+import asyncpg
 import structlog
 
 from handlers.queries import load_queries
-from workers.ops.config import OpsSettings, load_ops_settings
 from workers.runtime import health, metrics
 from workers.runtime.heartbeat import Heartbeat
-
-if TYPE_CHECKING:
-    from workers.runtime.worker import Worker
+from workers.settings import OpsSettings, load_ops_settings
 
 log = structlog.get_logger()
 Q = load_queries("runtime")
 PROBE_TIMEOUT_S = 3.0
 
 
+class Monitored(Protocol):
+    """What monitoring reads of the worker it watches."""
+
+    @property
+    def pool(self) -> asyncpg.Pool | None: ...
+    def broker_connected(self) -> bool: ...
+    def consuming(self) -> bool: ...
+    def messages_done(self) -> int: ...
+
+
 class WorkerMonitoring:
     """Starts with the worker, stops with it; owns the probe task and the HTTP server."""
 
-    def __init__(self, worker: "Worker", ops: OpsSettings | None = None) -> None:
+    def __init__(self, worker: Monitored, domains: list[str], metrics_port: int,
+                 ops: OpsSettings | None = None) -> None:
         self.worker = worker
+        self.metrics_port = metrics_port
         self.ops = ops or load_ops_settings()
         self.server: asyncio.Server | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.database_ok_at = float("-inf")
         self.outbox_oldest_s = 0.0
-        self.heartbeat = Heartbeat([d.domain.name for d in worker.loops],
-                                   self.ops.heartbeat_prune_s)
+        self.heartbeat = Heartbeat(domains, self.ops.heartbeat_prune_s)
 
     async def start(self) -> None:
-        port = self.worker.settings.metrics_port
+        port = self.metrics_port
         if port:
             self.server = await health.serve(self.ops.metrics_host, port, self.readiness)
         self.tasks.append(asyncio.create_task(self._probe_loop(), name="probe"))
@@ -50,7 +59,7 @@ class WorkerMonitoring:
                 await task
         self.tasks = []
         if self.worker.pool is not None:
-            await self.heartbeat.stopped(self.worker.pool, self.messages_done())
+            await self.heartbeat.stopped(self.worker.pool, self.worker.messages_done())
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -58,36 +67,24 @@ class WorkerMonitoring:
             self.server = None
 
     # ---- readiness ----------------------------------------------------------------------
-    def broker_connected(self) -> bool:
-        transport = getattr(self.worker.connection, "transport", None)
-        return transport is not None and not transport.connection.is_closed
-
-    def consuming(self) -> bool:
-        w = self.worker
-        return not w.stopping.is_set() and bool(w.loops) and all(
-            d.consumer is not None and d.consumer.active for d in w.loops)
-
     def readiness(self) -> dict[str, bool]:
         fresh_s = 2 * self.ops.probe_interval_s + PROBE_TIMEOUT_S
-        broker = self.broker_connected()
+        broker = self.worker.broker_connected()
         checks = {
             "broker_connected": broker,
-            "consuming": broker and self.consuming(),
+            "consuming": broker and self.worker.consuming(),
             "database_reachable": time.monotonic() - self.database_ok_at < fresh_s,
             "outbox_not_stuck": self.outbox_oldest_s < self.ops.outbox_stuck_s,
         }
         metrics.READY.set(1 if all(checks.values()) else 0)
         return checks
 
-    def messages_done(self) -> int:
-        return sum(d.processed for d in self.worker.loops)
-
     async def _heartbeat_loop(self) -> None:
         while True:
             if self.worker.pool is None:  # still starting
                 await asyncio.sleep(0.2)
                 continue
-            await self.heartbeat.beat(self.worker.pool, self.messages_done())
+            await self.heartbeat.beat(self.worker.pool, self.worker.messages_done())
             await asyncio.sleep(self.ops.heartbeat_interval_s)
 
     # ---- periodic probe -------------------------------------------------------------------

@@ -1,6 +1,9 @@
-"""Result events: wrapping handler results in CloudEvents, the outbox rows, publishing them."""
+"""The outbox, whole life cycle: handler results wrapped as CloudEvents, written in the
+batch's transaction, published with confirms after the commit, marked published off the
+hot path, and relayed when a crash or an outage left rows behind."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from typing import Any, cast
 import aiormq
 import asyncpg
 import orjson
+import structlog
 from aio_pika.abc import AbstractChannel
 from aiormq import spec
 
@@ -17,9 +21,10 @@ from handlers.base import Incoming, Result
 from handlers.queries import load_queries
 from schema.envelope import CONTENT_TYPE
 from schema.runtime import EventRejected
+from workers.topology import RESULTS
 
 Q = load_queries("runtime")
-RESULTS_EXCHANGE = "haodian.results"
+log = structlog.get_logger()
 RESULT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:haodian:results")
 
 
@@ -84,7 +89,7 @@ def _properties(event: OutgoingEvent) -> spec.Basic.Properties:
 
 
 async def publish(channel: AbstractChannel, events: Sequence[OutgoingEvent]) -> list[int]:
-    """Publish to haodian.results with confirms, all at once; returns the outbox ids the
+    """Publish to the results exchange with confirms, all at once; returns the outbox ids the
     broker confirmed. Frames go straight to the AMQP channel: building aio-pika Message
     objects costs more CPU than the rest of the publish (measured by the benchmark).
     wait=False skips aiormq's per-message socket drain: the broker's confirm is what we
@@ -95,7 +100,7 @@ async def publish(channel: AbstractChannel, events: Sequence[OutgoingEvent]) -> 
         # The concrete channel: its basic_publish takes wait= (aiormq is pinned).
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
         outcomes = await asyncio.gather(
-            *(underlay.basic_publish(e.body, exchange=RESULTS_EXCHANGE, routing_key=e.routing_key,
+            *(underlay.basic_publish(e.body, exchange=RESULTS, routing_key=e.routing_key,
                                      properties=_properties(e), wait=False) for e in events),
             return_exceptions=True)
     except Exception:  # no channel right now: the relay publishes these later
@@ -125,3 +130,76 @@ async def relay_stale(
         if confirmed:
             await conn.execute(Q.mark_outbox_published, confirmed)
     return len(confirmed)
+
+
+RELAY_INTERVAL_S = 2.0
+RELAY_MIN_AGE_S = 5.0  # younger rows are still being published by their batch
+MARK_INTERVAL_S = 0.25
+
+
+class ResultPublisher:
+    """A worker's side of the outbox after the commit: publish a batch's results, mark the
+    confirmed ones published in the background, relay stale rows every few seconds."""
+
+    def __init__(self, pool: asyncpg.Pool, channel: AbstractChannel) -> None:
+        self.pool, self.channel = pool, channel
+        self._confirmed: list[int] = []  # outbox ids confirmed by the broker, to mark
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._relay_loop(), name="outbox-relay"),
+                       asyncio.create_task(self._mark_loop(), name="outbox-mark")]
+
+    async def stop(self) -> None:
+        """Stop the loops, then mark what was confirmed meanwhile."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.mark_confirmed()
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> None:
+        if not events:
+            return
+        confirmed = await publish(self.channel, events)
+        if len(confirmed) < len(events):
+            log.warning("results_unconfirmed", count=len(events) - len(confirmed))
+        self._confirmed.extend(confirmed)  # marked by the mark loop, off the critical path
+
+    async def mark_confirmed(self) -> None:
+        if not self._confirmed:
+            return
+        ids, self._confirmed = self._confirmed, []
+        try:
+            async with self.pool.acquire() as conn:
+                await mark_published(conn, ids)
+        except Exception as exc:  # the relay re-publishes them: same ids, harmless
+            log.warning("outbox_mark_failed", error=repr(exc)[:200])
+
+    async def relay_once(self, min_age_s: float) -> int:
+        try:
+            async with self.pool.acquire() as conn:
+                sent = await relay_stale(conn, self.channel, min_age_s)
+            if sent:
+                log.info("outbox_relayed", count=sent)
+            return sent
+        except Exception as exc:
+            log.warning("outbox_relay_failed", error=repr(exc)[:200])
+            return 0
+
+    async def flush(self) -> None:
+        """Publish everything unpublished, including rows an earlier process left behind
+        (a burst run ends with an empty outbox)."""
+        while await self.relay_once(0) > 0:
+            pass
+
+    async def _mark_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MARK_INTERVAL_S)
+            await self.mark_confirmed()
+
+    async def _relay_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RELAY_INTERVAL_S)
+            await self.relay_once(RELAY_MIN_AGE_S)

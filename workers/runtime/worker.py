@@ -1,11 +1,10 @@
-"""The worker process: consume in batches, commit, publish results, settle messages.
+"""The worker process: consume in batches, commit, then publish results and ack.
 
-Per domain, one channel consumes the domain queue and a loop takes batches from it
-(up to batch_size messages or batch_wait_ms after the first). A batch is decoded,
-committed in one PostgreSQL transaction (workers/batch.py), then: rejected messages are
-copied to the DLQ and retried ones to the retry path (with confirms), every message
-is acked, and the batch's result events are published from the outbox with confirms.
-A relay task publishes outbox rows a crash or an outage left behind.
+Per domain, one channel consumes the domain queue (consumer.py) and a loop takes batches
+from it (up to batch_size messages or batch_wait_ms after the first). A batch is decoded
+(decode.py), committed in one PostgreSQL transaction (batch.py), then: its result events
+are published from the outbox with confirms (outbox.py) while rejected messages are
+copied to the DLQ and retried ones to the retry path, and the batch is acked (acks.py).
 """
 
 import asyncio
@@ -13,7 +12,6 @@ import contextlib
 import gc
 import signal
 import time
-from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -27,63 +25,22 @@ from handlers.base import ChunkedRoute, Domain
 from workers import topology
 from workers.registry import routes_by_type
 from workers.runtime import metrics, outbox
-from workers.runtime.acks import ATTEMPT_HEADER, ROUTING_KEY_HEADER, Settler
-from workers.runtime.batch import BatchProcessor, Delivery, Fate, dedupe_within_batch
-from workers.runtime.binary_mode import decode_message
-from workers.runtime.consumer import RawConsumer
-from workers.runtime.decode import Rejected
-from workers.runtime.delivered import Delivered
+from workers.runtime.acks import Acknowledger
+from workers.runtime.batch import BatchEntry, BatchProcessor, Fate, dedupe_within_batch
+from workers.runtime.consumer import Batcher, RawConsumer
+from workers.runtime.decode import Rejected, decode
+from workers.runtime.delivered import (
+    ATTEMPT_HEADER,
+    DELIVERY_COUNT_HEADER,
+    ROUTING_KEY_HEADER,
+    Delivered,
+    int_header,
+)
 from workers.runtime.errors import DatabaseUnavailable, is_connection_error
 from workers.runtime.monitoring import WorkerMonitoring
 from workers.settings import Settings, redact
 
 log = structlog.get_logger()
-
-RELAY_INTERVAL_S = 2.0
-RELAY_MIN_AGE_S = 5.0
-MARK_INTERVAL_S = 0.25
-
-
-def int_header(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return 0
-
-
-class Batcher:
-    """Collects deliveries from the broker's callback; hands out batches."""
-
-    def __init__(self, size: int, wait_s: float) -> None:
-        self.size, self.wait_s = size, wait_s
-        self.buffer: deque[Delivered] = deque()
-        self.arrived = asyncio.Event()
-        self.last_arrival = time.monotonic()
-
-    async def on_message(self, message: Delivered) -> None:
-        self.buffer.append(message)
-        self.last_arrival = time.monotonic()
-        if len(self.buffer) == 1 or len(self.buffer) >= self.size:
-            self.arrived.set()
-
-    async def next_batch(self, idle_timeout_s: float | None) -> list[Delivered]:
-        """Up to `size` messages; [] when nothing came within idle_timeout_s."""
-        while not self.buffer:
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), idle_timeout_s)
-            except TimeoutError:
-                return []
-        deadline = time.monotonic() + self.wait_s
-        while len(self.buffer) < self.size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), remaining)
-        return [self.buffer.popleft() for _ in range(min(self.size, len(self.buffer)))]
-
 
 class DomainLoop:
     """One domain's queue, batcher and processor."""
@@ -110,10 +67,11 @@ class Worker:
         self.connection: AbstractRobustConnection | None = None
         self.pool: asyncpg.Pool | None = None
         self.publish_channel: AbstractRobustChannel | None = None
-        self.settler: Settler | None = None
+        self.acks: Acknowledger | None = None
+        self.results: outbox.ResultPublisher | None = None
         self._cancelling: list[asyncio.Task[None]] = []
-        self._confirmed: list[int] = []  # outbox ids confirmed by the broker, to mark
-        self.monitoring = WorkerMonitoring(self)
+        self.monitoring = WorkerMonitoring(self, [d.domain.name for d in self.loops],
+                                           settings.metrics_port)
 
     # ---- life cycle -------------------------------------------------------------------
     async def run(self) -> int:
@@ -123,17 +81,13 @@ class Worker:
         try:
             await self.monitoring.start()
             await self.start()
-            tasks = [asyncio.create_task(self._consume_loop(d), name=d.domain.name)
-                     for d in self.loops]
-            background = [asyncio.create_task(self._relay_loop(), name="relay"),
-                          asyncio.create_task(self._mark_loop(), name="mark")]
-            await asyncio.gather(*tasks)
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await self._mark_confirmed()
-            await self._flush_outbox()
+            assert self.results is not None
+            self.results.start()
+            await asyncio.gather(*(asyncio.create_task(self._consume_loop(d), name=d.domain.name)
+                                   for d in self.loops))
+            await self.results.stop()
+            if self.burst:
+                await self.results.flush()
             return 0
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -154,7 +108,8 @@ class Worker:
         self.publish_channel = await self.connection.channel(publisher_confirms=True)
         await topology.declare(self.publish_channel, topology.build_topology(
             [(d.domain.name, d.domain.binding_keys) for d in self.loops], s.retry_delays_s))
-        self.settler = Settler(await self.publish_channel.get_exchange(topology.DLX),
+        self.results = outbox.ResultPublisher(self.pool, self.publish_channel)
+        self.acks = Acknowledger(await self.publish_channel.get_exchange(topology.DLX),
                                await self.publish_channel.get_exchange(topology.RETRY),
                                s.retry_delays_s)
         for d in self.loops:
@@ -222,13 +177,13 @@ class Worker:
                 return False
         return all(not other.batcher.buffer for other in self.loops)
 
-    def _delivery(self, d: DomainLoop, m: Delivered) -> Delivery:
+    def _delivery(self, d: DomainLoop, m: Delivered) -> BatchEntry:
         headers = m.headers or {}
         routing_key = str(headers.get(ROUTING_KEY_HEADER) or m.routing_key or "")
         attempt = int_header(headers.get(ATTEMPT_HEADER))
-        redeliveries = int_header(headers.get("x-delivery-count"))
-        item = decode_message(m.body, m.content_type, routing_key, d.routes, headers)
-        delivery = Delivery(m.body, routing_key, attempt, item, handle=m)
+        redeliveries = int_header(headers.get(DELIVERY_COUNT_HEADER))
+        item = decode(m.body, m.content_type, routing_key, d.routes, headers)
+        delivery = BatchEntry(m.body, routing_key, attempt, item, handle=m)
         if redeliveries > self.settings.max_redeliveries:
             # Workers died holding it again and again (kill -9, OOM): poison.
             delivery.reject("redelivery_limit", f"delivered {redeliveries + 1} times")
@@ -239,48 +194,48 @@ class Worker:
     async def _process(self, d: DomainLoop, messages: list[Delivered]) -> None:
         assert self.pool is not None
         started = time.monotonic()
-        deliveries = [self._delivery(d, m) for m in messages]
-        dedupe_within_batch(deliveries)
-        metrics.BATCH_SIZE.labels(d.domain.name).observe(len(deliveries))
+        entries = [self._delivery(d, m) for m in messages]
+        dedupe_within_batch(entries)
+        metrics.BATCH_SIZE.labels(d.domain.name).observe(len(entries))
         if not await self._with_database(d, lambda: d.processor.commit_batch(self.pool,
-                                                                                deliveries)):
-            await Settler.requeue(deliveries)
+                                                                                entries)):
+            await Acknowledger.requeue(entries)
             return
         metrics.HANDLE_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
         now = datetime.now(UTC)
         metrics.observe_lags(d.domain.name, (
-            max(0.0, (now - x.decoded.event.time).total_seconds()) for x in deliveries
+            max(0.0, (now - x.decoded.event.time).total_seconds()) for x in entries
             if x.decoded and x.fate is Fate.ACK and not x.duplicate))
-        batch_results = [e for x in deliveries for e in x.results]
-        for x in deliveries:
+        batch_results = [e for x in entries for e in x.results]
+        for x in entries:
             if (x.decoded and isinstance(x.decoded.route, ChunkedRoute) and x.fate is Fate.ACK
                     and not x.duplicate):
                 await self._run_long_job(d, x)
         # The broker side of this batch overlaps the next batch's database work; acks
         # stay in batch order because each batch's tail waits for the previous one.
         previous = d.tail
-        d.tail = asyncio.create_task(self._after_commit(d, deliveries, batch_results, previous))
+        d.tail = asyncio.create_task(self._after_commit(d, entries, batch_results, previous))
         if previous is not None:
             await previous
 
-    async def _after_commit(self, d: DomainLoop, deliveries: Sequence[Delivery],
+    async def _after_commit(self, d: DomainLoop, entries: Sequence[BatchEntry],
                             results: Sequence[outbox.OutgoingEvent],
                             previous: "asyncio.Task[None] | None") -> None:
         try:
-            assert self.settler is not None
-            copies = asyncio.gather(self._publish_results(results),
-                                    self.settler.copy_on(d.domain.name, deliveries))
+            assert self.acks is not None
+            copies = asyncio.gather(self._publish(results),
+                                    self.acks.copy_on(d.domain.name, entries))
             if previous is not None:
                 await previous
             started = time.monotonic()
             await copies
-            await self.settler.ack_batch(d.domain.name, deliveries)
-            d.processed += len(deliveries)
+            await self.acks.ack_batch(d.domain.name, entries)
+            d.processed += len(entries)
             metrics.AFTER_COMMIT_SECONDS.labels(d.domain.name).observe(time.monotonic() - started)
         except Exception:  # never lose the loop over it: unacked messages are redelivered
             log.exception("after_commit_failed")
 
-    async def _run_long_job(self, d: DomainLoop, x: Delivery) -> None:
+    async def _run_long_job(self, d: DomainLoop, x: BatchEntry) -> None:
         assert self.pool is not None
         first = True
         while True:
@@ -290,7 +245,7 @@ class Worker:
                 x.fate = Fate.REQUEUE
                 return
             first = False
-            await self._publish_results(x.results)
+            await self._publish(x.results)
             x.results = []
             if done:
                 return
@@ -325,51 +280,19 @@ class Worker:
                     if not is_connection_error(exc):
                         raise
 
-    # ---- after the commit -----------------------------------------------------------------
-    async def _publish_results(self, events: Sequence[outbox.OutgoingEvent]) -> None:
-        if not events:
-            return
-        assert self.publish_channel is not None and self.pool is not None
-        confirmed = await outbox.publish(self.publish_channel, events)
-        if len(confirmed) < len(events):
-            log.warning("results_unconfirmed", count=len(events) - len(confirmed))
-        self._confirmed.extend(confirmed)  # marked by _mark_loop, off the critical path
+    async def _publish(self, events: Sequence[outbox.OutgoingEvent]) -> None:
+        assert self.results is not None
+        await self.results.publish(events)
 
-    async def _mark_loop(self) -> None:
-        while True:
-            await asyncio.sleep(MARK_INTERVAL_S)
-            await self._mark_confirmed()
+    # ---- what monitoring reads ------------------------------------------------------------
+    def broker_connected(self) -> bool:
+        transport = getattr(self.connection, "transport", None)
+        return transport is not None and not transport.connection.is_closed
 
-    async def _mark_confirmed(self) -> None:
-        if not self._confirmed or self.pool is None:
-            return
-        ids, self._confirmed = self._confirmed, []
-        try:
-            async with self.pool.acquire() as conn:
-                await outbox.mark_published(conn, ids)
-        except Exception as exc:  # the relay re-publishes them: same ids, harmless
-            log.warning("outbox_mark_failed", error=repr(exc)[:200])
+    def consuming(self) -> bool:
+        """Every domain's consumer is registered on an open channel, and not stopping."""
+        return not self.stopping.is_set() and bool(self.loops) and all(
+            d.consumer is not None and d.consumer.active for d in self.loops)
 
-    # ---- outbox relay -----------------------------------------------------------------
-    async def _relay_loop(self) -> None:
-        while True:
-            await asyncio.sleep(RELAY_INTERVAL_S)
-            await self._relay_once(RELAY_MIN_AGE_S)
-
-    async def _relay_once(self, min_age_s: float) -> int:
-        assert self.pool is not None and self.publish_channel is not None
-        try:
-            async with self.pool.acquire() as conn:
-                sent = await outbox.relay_stale(conn, self.publish_channel, min_age_s)
-            if sent:
-                log.info("outbox_relayed", count=sent)
-            return sent
-        except Exception as exc:
-            log.warning("outbox_relay_failed", error=repr(exc)[:200])
-            return 0
-
-    async def _flush_outbox(self) -> None:
-        """At exit, publish anything this or an earlier process left unpublished."""
-        if self.burst:
-            while await self._relay_once(0) > 0:
-                pass
+    def messages_done(self) -> int:
+        return sum(d.processed for d in self.loops)

@@ -17,8 +17,19 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from handlers.queries import load_queries
 from workers import topology
-from workers.runtime.acks import ATTEMPT_HEADER, ROUTING_KEY_HEADER
-from workers.runtime.worker import int_header
+from workers.runtime.decode import PREFIXES as BINARY_MODE_PREFIXES
+from workers.runtime.delivered import (
+    ATTEMPT_HEADER,
+    DELIVERY_COUNT_HEADER,
+    DETAIL_HEADER,
+    EVENT_ID_HEADER,
+    REASON_HEADER,
+    REJECTED_AT_HEADER,
+    ROUTING_KEY_HEADER,
+    RUNTIME_HEADER_PREFIX,
+    TYPE_HEADER,
+    int_header,
+)
 
 Q = load_queries("runtime")
 RETURN_TIMEOUT_S = 5.0
@@ -96,7 +107,7 @@ def _peek(body: bytes) -> tuple[str, str]:
 
 def _binary_mode_ids(headers: dict[str, Any]) -> tuple[str, str] | None:
     """(id, type) of a binary-mode CloudEvent, whose body holds only the data."""
-    for prefix in ("cloudEvents_", "cloudEvents:"):
+    for prefix in BINARY_MODE_PREFIXES:
         if f"{prefix}id" in headers:
             return _text(headers[f"{prefix}id"]), _text(headers.get(f"{prefix}type"))
     return None
@@ -104,20 +115,21 @@ def _binary_mode_ids(headers: dict[str, Any]) -> tuple[str, str] | None:
 
 def _dead_letter(position: int, m: AbstractIncomingMessage) -> DeadLetter:
     h = dict(m.headers or {})
-    if "x-haodian-reason" in h:  # dead-lettered by a worker, which read what it could
-        reason = _text(h["x-haodian-reason"])
-        event_id, event_type = _text(h.get("x-haodian-event-id")), _text(h.get("x-haodian-type"))
+    if REASON_HEADER in h:  # dead-lettered by a worker, which read what it could
+        reason = _text(h[REASON_HEADER])
+        event_id, event_type = _text(h.get(EVENT_ID_HEADER)), _text(h.get(TYPE_HEADER))
     else:  # by the broker; the AMQP message id is no event id (clients make one up)
         reason = ("broker_" + _text(h.get("x-first-death-reason") or "dead_lettered")
                   if h.get("x-death") else "reason_missing")
         event_id, event_type = _binary_mode_ids(h) or _peek(m.body)
-    return DeadLetter(position, reason, _text(h.get("x-haodian-detail")), event_id, event_type,
-                      _original_routing_key(h, m), _text(h.get("x-haodian-rejected-at")),
+    return DeadLetter(position, reason, _text(h.get(DETAIL_HEADER)), event_id, event_type,
+                      _original_routing_key(h, m), _text(h.get(REJECTED_AT_HEADER)),
                       int_header(h.get(ATTEMPT_HEADER)), m.body, h)
 
 
 # Set by the worker (x-haodian-*) or the broker; a replayed message starts afresh.
-_RUNTIME_HEADERS = ("x-haodian-", "x-death", "x-first-death", "x-last-death", "x-delivery-count")
+_RUNTIME_HEADERS = (RUNTIME_HEADER_PREFIX, "x-death", "x-first-death", "x-last-death",
+                    DELIVERY_COUNT_HEADER)
 
 Held = list[tuple[DeadLetter, AbstractIncomingMessage]]
 

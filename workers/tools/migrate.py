@@ -1,13 +1,18 @@
-"""Numbered SQL migrations: applied once each, in order, each in its own transaction."""
+"""`haodian migrate`: numbered SQL migrations (applied once each, in order, each in its
+own transaction), then the broker topology of every domain."""
 
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 
 from handlers.queries import SQL_DIR
+from workers import topology
+from workers.registry import DOMAIN_NAMES, resolve
+from workers.settings import Settings
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -82,3 +87,27 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)
+
+
+def full_topology(settings: Settings) -> topology.Topology:
+    return topology.build_topology(
+        [(d.name, d.binding_keys) for d in resolve(list(DOMAIN_NAMES))], settings.retry_delays_s)
+
+
+async def declare_topology(settings: Settings) -> None:
+    connection = await aio_pika.connect(str(settings.amqp_url))
+    try:
+        channel = await connection.channel()
+        await topology.declare(channel, full_topology(settings))
+    finally:
+        await connection.close()
+
+
+async def migrate_all(settings: Settings) -> list[str]:
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        applied = await migrate(conn)
+    finally:
+        await conn.close()
+    await declare_topology(settings)
+    return applied

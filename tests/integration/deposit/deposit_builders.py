@@ -11,7 +11,7 @@ import asyncpg
 from handlers import ledger
 from handlers.base import Incoming, Result
 from schema.deposit import RESULTS, DepositPaid, DepositRefundRequested
-from workers.tools.verify import checks
+from workers.tools.ledger import checks
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2021, 8, 3, 10, 15, tzinfo=SH)

@@ -21,7 +21,7 @@ from harness import Bus, WorkerProcess, event, run_worker_burst
 from handlers import ledger
 from workers import topology
 from workers.settings import Settings
-from workers.tools.verify import verify
+from workers.tools.ledger import verify
 
 DEPOSIT_QUEUE = topology.domain_queue("deposit")
 

@@ -8,11 +8,10 @@ import asyncpg
 from harness import Bus
 from ops_helpers import applications, wait_until
 
-from workers.ops.config import OpsSettings
 from workers.registry import resolve
 from workers.runtime.heartbeat import live_workers
 from workers.runtime.worker import Worker
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 
 OLD_ROW = """INSERT INTO worker_heartbeats (worker_id, host, pid, domains, started_at,
                                           last_seen_at, messages_done)

@@ -22,9 +22,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from workers import topology
-from workers.ops.config import OpsSettings
 from workers.ops.monitor.app import Monitor, create_app
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 
 TOKEN = "t0ken-for-the-browser-test"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"

@@ -5,11 +5,10 @@ import asyncio
 from harness import Bus
 from ops_helpers import applications
 
-from workers.ops.config import OpsSettings
 from workers.ops.scale import RECOMMENDED, measure
 from workers.registry import resolve
 from workers.runtime.worker import Worker
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 
 OPS = OpsSettings(throughput_per_process={"certification": 200.0})
 

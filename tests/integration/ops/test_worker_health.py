@@ -8,10 +8,9 @@ import pytest
 from harness import Bus
 from ops_helpers import aget, applications, free_port, rabbitmqctl, sample, wait_until
 
-from workers.ops.config import OpsSettings
 from workers.registry import resolve
 from workers.runtime.worker import Worker
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 
 
 @pytest.fixture

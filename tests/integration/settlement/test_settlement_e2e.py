@@ -13,7 +13,7 @@ from harness import Bus, WorkerProcess, event, run_worker_burst
 
 from workers import topology
 from workers.settings import Settings
-from workers.tools.verify import verify
+from workers.tools.ledger import verify
 
 CONFIRMED_AT = "2021-08-03T10:15:00+08:00"
 AS_OF = "2021-08-11T00:00:00+08:00"

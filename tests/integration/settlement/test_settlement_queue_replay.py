@@ -10,7 +10,7 @@ from harness import Bus, event, run_worker_burst
 
 from workers import topology
 from workers.settings import Settings
-from workers.tools.verify import verify
+from workers.tools.ledger import verify
 
 CONFIRMED_AT = "2021-09-22T20:00:00+08:00"  # settles 09-29, month 2021-09
 LATE_CONFIRMED_AT = "2021-09-24T09:00:00+08:00"  # settles 10-01 Shanghai, month 2021-10

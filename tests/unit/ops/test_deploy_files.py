@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 import workers.ops.scale  # noqa: F401  (registers the scale gauges)
 from workers.cli.app import app
-from workers.ops.config import DEFAULT_THROUGHPUT
 from workers.registry import DOMAIN_NAMES
+from workers.settings import DEFAULT_THROUGHPUT
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 RABBITMQ_METRICS = {"rabbitmq_detailed_queue_messages_ready",

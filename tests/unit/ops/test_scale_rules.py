@@ -5,8 +5,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from workers.ops.config import OpsSettings
 from workers.ops.scale import processes_needed, throughput
+from workers.settings import OpsSettings
 
 
 @pytest.mark.parametrize(("depth", "arrival", "per_process", "target", "expected"), [

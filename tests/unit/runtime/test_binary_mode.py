@@ -6,8 +6,14 @@ from typing import Any
 import orjson
 import pytest
 
-from workers.runtime.binary_mode import decode_message, is_binary, to_structured
-from workers.runtime.decode import Decoded, Rejected, canonical_hash
+from workers.runtime.decode import (
+    Decoded,
+    Rejected,
+    canonical_hash,
+    decode,
+    is_binary,
+    to_structured,
+)
 from workers.tools.publisher import all_routes
 
 T = "2021-08-03T10:15:00+08:00"
@@ -44,9 +50,9 @@ def test_both_binding_prefixes_give_the_structured_event(prefix: str) -> None:
 def test_same_event_in_both_modes_has_the_same_canonical_hash() -> None:
     spaced = b'{ "store_id":"s-1",  "order_id": "o-1", "buyer_id": "u-9", ' \
              b'"confirmed_at": "' + T.encode() + b'", "amount_fen": 129900 }'
-    binary = decode_message(spaced, "application/json", "order.confirmed", all_routes(),
+    binary = decode(spaced, "application/json", "order.confirmed", all_routes(),
                             headers())
-    plain = decode_message(orjson.dumps(STRUCTURED), "application/cloudevents+json",
+    plain = decode(orjson.dumps(STRUCTURED), "application/cloudevents+json",
                            "order.confirmed", all_routes(), {})
     assert isinstance(binary, Decoded) and isinstance(plain, Decoded)
     assert binary.key == plain.key == ("order-service", "evt-1")
@@ -84,7 +90,7 @@ def test_binary_mode_is_told_by_headers_and_content_type(
 
 
 def test_structured_messages_pass_through_whatever_their_headers() -> None:
-    result = decode_message(orjson.dumps(STRUCTURED), "application/cloudevents+json",
+    result = decode(orjson.dumps(STRUCTURED), "application/cloudevents+json",
                             "order.confirmed", all_routes(), headers(cloudEvents_id="other"))
     assert isinstance(result, Decoded) and result.event.id == "evt-1"
 
@@ -137,5 +143,5 @@ def test_data_that_is_not_json_is_refused_by_content_type() -> None:
 ])
 def test_the_rebuilt_event_is_checked_like_any_other(
         h: dict[str, Any], payload: bytes, routing_key: str, reason: str) -> None:
-    result = decode_message(payload, "application/json", routing_key, all_routes(), h)
+    result = decode(payload, "application/json", routing_key, all_routes(), h)
     assert isinstance(result, Rejected) and result.reason == reason, result

@@ -22,9 +22,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from workers.ops import scale, status
-from workers.ops.config import OpsSettings
 from workers.ops.monitor import assets, data, page
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 from workers.tools import dlq
 
 log = structlog.get_logger()

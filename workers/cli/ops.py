@@ -1,0 +1,121 @@
+"""`haodian status`, `haodian scale advise` and `haodian monitor`: the operations side
+(workers/ops)."""
+
+import sys
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.table import Table
+
+from workers import logs
+from workers.cli.common import console, err, run, settings
+
+
+def _domains(domain: list[str]) -> list[str]:
+    from workers.registry import RegistryError, select
+
+    try:
+        return select(domain)
+    except RegistryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+OpsDomainOpt = Annotated[list[str], typer.Option(
+    "--domain", "-d", help="a domain, or all; repeatable")]
+ManagementOpt = Annotated[str | None, typer.Option(
+    help="RabbitMQ management API, e.g. http://guest:guest@127.0.0.1:15672; '' = AMQP only "
+         "[env HAODIAN_MANAGEMENT_URL]")]
+
+
+def status(
+    domain: OpsDomainOpt = ["all"],  # noqa: B006
+    watch: Annotated[bool, typer.Option(help="redraw until Ctrl-C")] = False,
+    interval_s: Annotated[float, typer.Option(help="--watch refresh period")] = 2.0,
+    json_: Annotated[bool, typer.Option("--json", help="one JSON report, for scripts")] = False,
+    management_url: ManagementOpt = None,
+) -> None:
+    """Queues (ready, unacked, consumers, rates, DLQ, retry), lag, live workers, overdue reviews."""
+    import contextlib
+
+    import aiormq
+    import orjson
+
+    from workers.ops import status as ops_status
+    from workers.settings import load_ops_settings
+
+    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    logs.configure("warning", "console")
+    url = ops.management_url if management_url is None else management_url
+    if watch:
+        with contextlib.suppress(KeyboardInterrupt):
+            run(ops_status.watch(s, ops, names, url or None, interval_s, console))
+        return
+    try:
+        report = run(ops_status.collect(s, ops, names, url or None))
+    except (OSError, aiormq.exceptions.AMQPError, asyncpg.PostgresError) as exc:
+        err.print(f"[red]status unavailable: {type(exc).__name__}: {exc}[/red]")
+        raise typer.Exit(1) from None
+    if json_:
+        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        console.print(ops_status.render(report))
+
+
+scale_app = typer.Typer(no_args_is_help=True, help="Capacity planning for the workers.")
+
+
+@scale_app.command("advise")
+def scale_advise(
+    target_lag_s: Annotated[float, typer.Option(help="keep end-to-end lag under this")] = 60.0,
+    domain: OpsDomainOpt = ["all"],  # noqa: B006
+    window_s: Annotated[float, typer.Option(help="measure arrivals over this")] = 5.0,
+    json_: Annotated[bool, typer.Option("--json", help="JSON, for scripts")] = False,
+) -> None:
+    """Worker processes per domain to drain the backlog and keep lag under the target."""
+    import orjson
+
+    from workers.ops.scale import measure
+    from workers.settings import load_ops_settings
+
+    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    advice = run(measure(str(s.amqp_url), str(s.database_url), ops, names, target_lag_s,
+                         window_s))
+    if json_:
+        sys.stdout.write(orjson.dumps([a.as_json() for a in advice]).decode() + "\n")
+        return
+    table = Table(title=f"worker processes to keep lag under {target_lag_s:g} s")
+    for col in ("domain", "backlog", "arrivals/s", "per process/s", "processes"):
+        table.add_column(col, justify="left" if col == "domain" else "right")
+    for a in advice:
+        table.add_row(a.domain, f"{a.depth:,}", f"{a.arrival_per_s:,.1f}",
+                      f"{a.throughput_per_process:,.0f}", f"[bold]{a.processes}[/bold]")
+    console.print(table)
+
+
+def monitor(
+    host: Annotated[str, typer.Option(help="address to bind [env HAODIAN_MONITOR_HOST]")
+                    ] = "",
+    port: Annotated[int | None, typer.Option(help="TCP port [env HAODIAN_MONITOR_PORT]")
+                    ] = None,
+    domain: OpsDomainOpt = ["all"],  # noqa: B006
+    management_url: ManagementOpt = None,
+) -> None:
+    """HTTP dashboard: live queues, DLQ by reason (replay/purge), workers, business panels.
+    Needs HAODIAN_MONITOR_TOKEN; open /?token=… once."""
+    from workers.ops.monitor.app import Monitor, serve
+    from workers.settings import load_ops_settings
+
+    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    if not ops.monitor_token:
+        err.print("[red]HAODIAN_MONITOR_TOKEN is not set: the dashboard refuses to run "
+                  "without a token[/red]")
+        raise typer.Exit(2)
+    logs.configure(s.log_level, s.log_format)
+    url = ops.management_url if management_url is None else management_url
+    mon = Monitor(s, ops, ops.monitor_token, names, url or None)
+    bind_host = host or ops.monitor_host
+    bind_port = ops.monitor_port if port is None else port
+    console.print(f"haodian monitor on http://{bind_host}:{bind_port}/ (open /?token=…)")
+    raise typer.Exit(run(serve(mon, bind_host, bind_port)))

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-# Identifiers are strings of 1-64 characters (DESIGN §2.2).
+# Identifiers are strings of 1-64 characters (docs/rules.md §2.2).
 Id = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 # Money is integer fen; StrictInt refuses 12.0 and "12" alike.
 Fen = Annotated[StrictInt, Field(ge=0)]

@@ -1,4 +1,4 @@
-"""The broker topology of DESIGN §2.1, as data, declared idempotently.
+"""The broker topology of docs/rules.md §2.1, as data, declared idempotently.
 
     upstream ──> haodian.events (topic, alternate-exchange haodian.unroutable)
                    │ certification.*            ──> haodian.certification

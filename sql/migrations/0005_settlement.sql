@@ -1,4 +1,4 @@
--- Settlement (DESIGN §3.3): orders scheduled at T+7, after-sales, store-month commission
+-- Settlement (docs/rules.md §3.3): orders scheduled at T+7, after-sales, store-month commission
 -- totals, settlement runs and daily monitoring figures. Money in integer fen, months as
 -- 'YYYY-MM' and days as dates in Asia/Shanghai.
 

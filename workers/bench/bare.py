@@ -1,4 +1,4 @@
-"""The bare baseline loop of DESIGN §5, run in its own process:
+"""The bare baseline loop of docs/rules.md §5, run in its own process:
 
 consume -> one batched INSERT of the payloads -> publish one result per message with
 confirms -> ack. Same batching knobs as the worker, none of its work."""

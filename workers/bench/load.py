@@ -1,4 +1,4 @@
-"""Realistic input events for benchmarks and the demo, deterministic for a seed."""
+"""Realistic input events for the benchmarks, deterministic for a seed."""
 
 import random
 import uuid

@@ -265,7 +265,7 @@ async def run_soak(settings: Settings, worker: "WorkerUnderTest", rate: float, d
                    make_bodies: Callable[[int], list[tuple[str, bytes, str]]],
                    result_keys: Sequence[str], sample_every_s: float = 10.0) -> dict[str, Any]:
     """A steady load for `duration_s` while the worker's RSS is sampled: memory must stay
-    flat (DESIGN §5: idle ≤ 100 MiB, flat under a 10-minute soak)."""
+    flat (docs/rules.md §5: idle ≤ 100 MiB, flat under a 10-minute soak)."""
     samples: list[tuple[float, float]] = []
     started = time.monotonic()
 

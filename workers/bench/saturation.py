@@ -1,5 +1,5 @@
 """Two worker processes draining one pre-filled queue: the rate, the cores each side
-used, and which resource saturates (DESIGN §5), so capacity on bigger machines can be
+used, and which resource saturates (docs/rules.md §5), so capacity on bigger machines can be
 projected from this one."""
 
 import asyncio

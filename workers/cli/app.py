@@ -107,7 +107,7 @@ def bench(
                                               "and report which resource saturates")] = True,
     out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
 ) -> None:
-    """Throughput, latency, CPU and memory against the bare baseline (DESIGN §5)."""
+    """Throughput, latency, CPU and memory against the bare baseline (docs/rules.md §5)."""
     from workers.bench.suite import bench_domain, print_report, save
 
     s = settings()

@@ -1,6 +1,6 @@
 """docs/asyncapi.yaml: the AsyncAPI 3.0 document of the wire contract, generated from schema/.
 
-Two channels, one per exchange of DESIGN §2.1; one operation per event type whose AMQP
+Two channels, one per exchange of docs/rules.md §2.1; one operation per event type whose AMQP
 binding names the routing key (`cc`, = the type) and persistent delivery; one message per
 type whose payload is the whole CloudEvent (structured mode) with the type's `data`
 schema in components/schemas. The JSON Schemas are those of `haodian schema export`.
@@ -18,12 +18,12 @@ from schema.envelope import CONTENT_TYPE, Envelope, ResultEnvelope
 from workers import topology
 from workers.contract.schema_export import catalogue, event_schema
 
-REGENERATE = "python -m workers.asyncapi docs/asyncapi.yaml"
+REGENERATE = "python -m workers.contract.asyncapi docs/asyncapi.yaml"
 AMQP_BINDING = "0.3.0"
 PERSISTENT = 2
 
 INFO = f"""\
-The wire contract of haodian (DESIGN §2). Generated from `schema/` by
+The wire contract of haodian (docs/rules.md §2). Generated from `schema/` by
 `{REGENERATE}`; do not edit by hand (a unit test fails while it is stale).
 
 Upstream systems publish CloudEvents 1.0 to the topic exchange `haodian.events` with

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from workers import reasons
 from workers.registry import DOMAIN_NAMES, load_domain
 
-REGENERATE = "python -m workers.reason_docs > docs/reason-codes.md"
+REGENERATE = "python -m workers.contract.reason_docs > docs/reason-codes.md"
 
 _PREAMBLE = f"""\
 # Reason codes

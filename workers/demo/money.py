@@ -3,7 +3,7 @@
 "Now" is the first settlement run, 2021-09-06 10:00 Asia/Shanghai: most orders were
 confirmed 8-20 days before it (due at T+7), a few in the last days (due only at the
 second run a week later). The legacy merchant's month stays under the free 1,000,000 fen,
-so its clawback returns no commission and leaves exactly DESIGN §3.4's debt of 150,000.
+so its clawback returns no commission and leaves exactly docs/rules.md §3.4's debt of 150,000.
 """
 
 from dataclasses import dataclass

@@ -13,7 +13,7 @@ PRODUCT_REVIEWED_AT = at("2021-08-06", "17:00")
 
 STANDARD_DEPOSIT_FEN = {"personal": 100000, "individual_business": 100000,
                         "enterprise": 2000000, "flagship": 2000000, "specialty": 2000000}
-LEGACY_DEPOSIT_FEN = 3000000  # DESIGN §3.4's worked example
+LEGACY_DEPOSIT_FEN = 3000000  # docs/rules.md §3.4's worked example
 REVIEW_REJECTS = "absolute terms, rejected by review"
 
 ORDINARY = (("apparel", "纯棉圆领T恤", "舒适透气，日常百搭"),

@@ -38,7 +38,7 @@ def event_components() -> dict[str, Any]:
             components[f"{event_type}.{name}"] = _rehome(definition, event_type)
         components[event_type] = _rehome(schema, event_type)
     components["CloudEvent"] = {
-        "description": "An input event of the catalogue (DESIGN §2.3), CloudEvents 1.0 "
+        "description": "An input event of the catalogue (docs/rules.md §2.3), CloudEvents 1.0 "
                        "JSON structured mode.",
         "oneOf": [{"$ref": _REF + t} for t in sorted(inputs)]}
     return components

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from pydantic import BaseModel, ValidationError, create_model
@@ -127,7 +127,7 @@ def _decode_structured(body: bytes, content_type: str | None, routing_key: str,
             return Rejected("envelope_invalid", _describe(exc), **ids)
         reason = "money_not_integer" if _is_float_money(exc) else "schema_invalid"
         return Rejected(reason, _describe(exc), **ids)
-    data: BaseModel = envelope.data  # type: ignore[assignment]  # typed by typed_envelope
+    data = cast(BaseModel, envelope.data)  # typed by typed_envelope
     event = Incoming(id=envelope.id, source=envelope.source, type=envelope.type,
                      time=envelope.time, data=data, subject=envelope.subject)
     return Decoded(route=route, event=event, body_sha256=canonical_hash(document))

@@ -155,7 +155,7 @@ async def assert_nothing_dead_lettered(bus: Bus) -> None:
 
 
 def expected_store_reasons(store_type: str, cert: str) -> list[str]:
-    """DESIGN §3.2 written out: a valid certification, the enterprise track for every
+    """docs/rules.md §3.2 written out: a valid certification, the enterprise track for every
     store type but personal (an expired enterprise certification: expired only)."""
     needs_enterprise = store_type != "personal"
     if cert == "none":

@@ -145,7 +145,7 @@ CERT_STATES = ("none", "expired", "interest", "professional", "enterprise")
 
 
 def expected_store_reasons(store_type: str, cert: str) -> list[str]:
-    """DESIGN §3.2 written out: a valid certification, the enterprise track for every
+    """docs/rules.md §3.2 written out: a valid certification, the enterprise track for every
     store type but personal."""
     needs_enterprise = store_type != "personal"
     if cert == "none":

@@ -67,7 +67,7 @@ async def test_demo_tells_the_whole_story_and_verifies(settings: Settings) -> No
     assert legacy["outcome"] == "refunded"
     assert legacy["debt_offset_fen"] == legacy["debt_fen"] == 150_000
     assert legacy["refund_fen"] == legacy["balance_fen"] - legacy["debt_fen"] - 2_000_000
-    assert legacy["refund_fen"] == 850_000  # DESIGN §3.4's worked example
+    assert legacy["refund_fen"] == 850_000  # docs/rules.md §3.4's worked example
     assert refunds["rr5"]["reasons"] == ["no_excess_deposit"]
     assert refunds["rr5"]["balance_fen"] == 2_000_000
     assert refunds["rr2"]["reasons"] == ["not_legacy_merchant"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from workers.tools.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate
+from workers.tools.migrate import MIGRATIONS_DIR, REWORDED, MigrationError, discover, migrate
 
 
 async def test_second_migrate_applies_nothing(pg: asyncpg.Connection) -> None:
@@ -28,3 +28,17 @@ async def test_badly_named_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "1_core.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="NNNN_name"):
         discover(tmp_path)
+
+
+async def test_database_migrated_before_a_comment_rewording_is_accepted(
+        pg: asyncpg.Connection) -> None:
+    (old,) = REWORDED[5]
+    await pg.execute("UPDATE schema_migrations SET checksum = $1 WHERE version = 5", old)
+    assert await migrate(pg) == []
+
+
+async def test_rewording_acceptance_is_only_for_its_own_checksum(
+        pg: asyncpg.Connection) -> None:
+    await pg.execute("UPDATE schema_migrations SET checksum = 'other' WHERE version = 5")
+    with pytest.raises(MigrationError, match=r"0005_settlement\.sql was edited"):
+        await migrate(pg)

@@ -28,7 +28,7 @@ TODAY = date(2021, 8, 3)
 LATER = NOW + timedelta(days=200)
 EARLIER = NOW - timedelta(days=1)
 
-# The policy data of DESIGN §3.2, written out here as the seed migration should hold it.
+# The policy data of docs/rules.md §3.2, written out here as the seed migration should hold it.
 BANNED = ("品牌", "旗舰", "专卖", "集合", "官方", "快闪", "专营", "直营", "官方认证", "官方授权",
           "特许经营", "特许经销", "实体")
 POLICIES = {
@@ -406,7 +406,7 @@ def test_terms_come_from_the_table_not_the_code() -> None:
 
 
 def oracle_contains_term(text: str) -> bool:
-    """DESIGN's 'contains a listed term, case-insensitive', on NFKC text without
+    """The rules' 'contains a listed term, case-insensitive', on NFKC text without
     invisible format characters; written independently of rules.normalise_text."""
     norm = unicodedata.normalize("NFKC", text)
     norm = "".join(c for c in norm if unicodedata.category(c) != "Cf").casefold()

@@ -1,4 +1,4 @@
-"""Wire models of the compliance events: strict, and exactly the fields of DESIGN §2.3."""
+"""Wire models of the compliance events: strict, and exactly the fields of docs/rules.md §2.3."""
 
 import json
 from datetime import date

@@ -19,7 +19,7 @@ from handlers.deposit.rules import (
     decide_refund,
 )
 
-PERSONAL_FEN, ENTERPRISE_FEN = 100_000, 2_000_000  # standard plan, DESIGN §3.2
+PERSONAL_FEN, ENTERPRISE_FEN = 100_000, 2_000_000  # standard plan, docs/rules.md §3.2
 
 
 def store(

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 import yaml
-from test_schema_export import DESIGN_INPUTS, DESIGN_RESULTS, input_event, result_event
+from test_schema_export import CATALOGUE_INPUTS, CATALOGUE_RESULTS, input_event, result_event
 
 from workers import topology
 from workers.contract import asyncapi
@@ -84,8 +84,8 @@ def test_channels_are_the_two_topic_exchanges_durable(doc: dict[str, Any]) -> No
         exchange = channel["bindings"]["amqp"]["exchange"]
         assert (exchange["name"], exchange["type"], exchange["durable"]) == (
             channel["address"], "topic", True)
-    assert set(channels["events"]["messages"]) == DESIGN_INPUTS
-    assert set(channels["results"]["messages"]) == DESIGN_RESULTS
+    assert set(channels["events"]["messages"]) == CATALOGUE_INPUTS
+    assert set(channels["results"]["messages"]) == CATALOGUE_RESULTS
 
 
 def test_one_persistent_operation_per_type_routed_by_its_type(doc: dict[str, Any]) -> None:
@@ -99,7 +99,7 @@ def test_one_persistent_operation_per_type_routed_by_its_type(doc: dict[str, Any
         amqp = operation["bindings"]["amqp"]
         assert (amqp["cc"], amqp["deliveryMode"]) == ([event_type], 2)
         seen.add(event_type)
-    assert seen == DESIGN_INPUTS | DESIGN_RESULTS
+    assert seen == CATALOGUE_INPUTS | CATALOGUE_RESULTS
 
 
 def payload_validator(doc: dict[str, Any], event_type: str) -> jsonschema_rs.Draft7Validator:
@@ -108,10 +108,10 @@ def payload_validator(doc: dict[str, Any], event_type: str) -> jsonschema_rs.Dra
                                          validate_formats=True)
 
 
-@pytest.mark.parametrize("event_type", sorted(DESIGN_INPUTS | DESIGN_RESULTS))
+@pytest.mark.parametrize("event_type", sorted(CATALOGUE_INPUTS | CATALOGUE_RESULTS))
 def test_payload_accepts_the_real_event_and_refuses_an_unknown_field(
         doc: dict[str, Any], event_type: str) -> None:
-    e = input_event(event_type) if event_type in DESIGN_INPUTS else result_event(event_type)
+    e = input_event(event_type) if event_type in CATALOGUE_INPUTS else result_event(event_type)
     validator = payload_validator(doc, event_type)
     assert [err.message for err in validator.iter_errors(e)] == []
     assert not validator.is_valid({**e, "data": {**e["data"], "surprise": 1}})

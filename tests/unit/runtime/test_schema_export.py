@@ -19,12 +19,12 @@ from workers.runtime import outbox
 from workers.runtime.decode import Decoded, decode
 from workers.tools.publisher import all_routes
 
-# DESIGN §2.3 and §2.4, copied here on purpose: the export must follow the design.
-DESIGN_INPUTS = {
+# docs/rules.md §2.3 and §2.4, copied here on purpose: the export must follow the catalogue.
+CATALOGUE_INPUTS = {
     "certification.submitted", "certification.reviewed", "store.open_requested",
     "product.submitted", "product.reviewed", "order.confirmed", "aftersale.opened",
     "aftersale.closed", "settlement.run_requested", "deposit.paid", "deposit.refund_requested"}
-DESIGN_RESULTS = {
+CATALOGUE_RESULTS = {
     "certification.pending_review", "certification.approved", "certification.rejected",
     "store.opened", "store.rejected", "product.approved", "product.rejected",
     "product.flagged", "settlement.scheduled", "settlement.paid", "settlement.clawback",
@@ -142,10 +142,10 @@ def result_event(event_type: str) -> dict[str, Any]:
 
 
 def test_every_catalogue_type_has_exactly_one_file(exported: Path) -> None:
-    assert {p.stem for p in (exported / "inputs").glob("*.json")} == DESIGN_INPUTS
-    assert {p.stem for p in (exported / "results").glob("*.json")} == DESIGN_RESULTS
-    assert set(INPUT_DATA) == DESIGN_INPUTS
-    assert set(RESULT_DATA) | {"event.rejected"} == DESIGN_RESULTS
+    assert {p.stem for p in (exported / "inputs").glob("*.json")} == CATALOGUE_INPUTS
+    assert {p.stem for p in (exported / "results").glob("*.json")} == CATALOGUE_RESULTS
+    assert set(INPUT_DATA) == CATALOGUE_INPUTS
+    assert set(RESULT_DATA) | {"event.rejected"} == CATALOGUE_RESULTS
 
 
 def test_the_checker_understands_every_keyword_exported(exported: Path) -> None:
@@ -153,7 +153,7 @@ def test_the_checker_understands_every_keyword_exported(exported: Path) -> None:
         assert unsupported_keywords(json.loads(path.read_text())) == set(), path.name
 
 
-@pytest.mark.parametrize("event_type", sorted(DESIGN_INPUTS))
+@pytest.mark.parametrize("event_type", sorted(CATALOGUE_INPUTS))
 def test_input_schema_accepts_a_valid_event_and_so_does_the_worker(
         exported: Path, event_type: str) -> None:
     e = input_event(event_type)
@@ -162,7 +162,7 @@ def test_input_schema_accepts_a_valid_event_and_so_does_the_worker(
     assert errors(e, load(exported, "inputs", event_type)) == []
 
 
-@pytest.mark.parametrize("event_type", sorted(DESIGN_RESULTS))
+@pytest.mark.parametrize("event_type", sorted(CATALOGUE_RESULTS))
 def test_result_schema_accepts_the_envelope_the_runtime_writes(
         exported: Path, event_type: str) -> None:
     e = result_event(event_type)
@@ -173,8 +173,8 @@ def test_result_schema_accepts_the_envelope_the_runtime_writes(
 
 
 @pytest.mark.parametrize(("kind", "event_type"),
-                         [("inputs", t) for t in sorted(DESIGN_INPUTS)]
-                         + [("results", t) for t in sorted(DESIGN_RESULTS)])
+                         [("inputs", t) for t in sorted(CATALOGUE_INPUTS)]
+                         + [("results", t) for t in sorted(CATALOGUE_RESULTS)])
 def test_schema_refuses_unknown_data_fields_and_another_type(
         exported: Path, kind: str, event_type: str) -> None:
     schema = load(exported, kind, event_type)
@@ -189,7 +189,7 @@ def test_schema_refuses_unknown_data_fields_and_another_type(
 
 @pytest.mark.parametrize(("event_type", "field"), sorted(FEN_FIELD.items()))
 def test_schema_refuses_float_money(exported: Path, event_type: str, field: str) -> None:
-    kind = "inputs" if event_type in DESIGN_INPUTS else "results"
+    kind = "inputs" if event_type in CATALOGUE_INPUTS else "results"
     e = input_event(event_type) if kind == "inputs" else result_event(event_type)
     e["data"][field] = 12.5
     assert errors(e, load(exported, kind, event_type)) == [
@@ -205,5 +205,5 @@ def test_input_schema_refuses_a_time_without_offset(exported: Path) -> None:
 def test_cli_writes_the_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["schema", "export", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert f"wrote {len(DESIGN_INPUTS) + len(DESIGN_RESULTS)} schema files" in result.stdout
+    assert f"wrote {len(CATALOGUE_INPUTS) + len(CATALOGUE_RESULTS)} schema files" in result.stdout
     assert (tmp_path / "out" / "results" / "event.rejected.json").is_file()

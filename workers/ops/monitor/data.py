@@ -34,7 +34,7 @@ async def dlq_groups(amqp_url: str, domains: Sequence[str]) -> dict[str, list[di
 
 
 async def business(database_url: str) -> dict[str, Any]:
-    """The business panels; a domain whose tables are missing shows as empty."""
+    """The business panels, read over one connection (empty tables give empty panels)."""
     conn = await asyncpg.connect(database_url)
     try:
         now = datetime.now(UTC)

@@ -4,16 +4,16 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, StrictBool, StrictStr, model_validator
 
-from schema.common import Day, EventData, Fen, Id, Timestamp
+from schema.common import LINE, Day, EventData, Fen, Id, Timestamp
 
 Track = Literal["enterprise", "professional", "interest"]
 Profession = Literal["lawyer", "doctor", "teacher"]
 Decision = Literal["approved", "rejected"]
 # Names and document numbers are checked by the rules (a bad one is a business
 # rejection with a reason code), so the schema only bounds their size.
-Text = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-AccountName = Annotated[StrictStr, Field(max_length=200)]
-DocumentNumber = Annotated[StrictStr, Field(max_length=64)]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=200), LINE]
+AccountName = Annotated[StrictStr, Field(max_length=200), LINE]
+DocumentNumber = Annotated[StrictStr, Field(max_length=64), LINE]
 ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 

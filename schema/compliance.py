@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictStr
 
-from schema.common import Day, EventData, Fen, Id, Timestamp
+from schema.common import FREE_TEXT, LINE, AmountFen, Day, EventData, Fen, Id, Timestamp
 
 StoreType = Literal["personal", "individual_business", "enterprise", "flagship", "specialty"]
 Decision = Literal["approved", "rejected"]
@@ -13,12 +13,13 @@ ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length
 # Category and qualification kind are free strings on the wire: the taxonomy is data in
 # tables, so an unknown category is a business outcome (`category_unknown`), not a schema
 # violation, and operators can add kinds without a release.
-Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
-StoreName = Annotated[StrictStr, Field(min_length=1, max_length=64)]
-Title = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Description = Annotated[StrictStr, Field(max_length=20000)]
-Brand = Annotated[StrictStr, Field(min_length=1, max_length=128)]
-Term = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+Code = Annotated[StrictStr, Field(min_length=1, max_length=64), LINE]
+StoreName = Annotated[StrictStr, Field(min_length=1, max_length=64), LINE]
+Title = Annotated[StrictStr, Field(min_length=1, max_length=200), LINE]
+# The one multi-line text: TAB, LF and CR are kept, other control characters refused.
+Description = Annotated[StrictStr, Field(max_length=20000), FREE_TEXT]
+Brand = Annotated[StrictStr, Field(min_length=1, max_length=128), LINE]
+Term = Annotated[StrictStr, Field(min_length=1, max_length=64), LINE]
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ class Qualification(EventData):
     """One document attached to a product; `valid_until` null means long-term."""
 
     kind: Code
-    number: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    number: Annotated[StrictStr, Field(min_length=1, max_length=64), LINE]
     valid_until: Day | None
 
 
@@ -49,7 +50,7 @@ class ProductSubmitted(EventData):
     title: Title
     description: Description
     category: Code
-    price_fen: Fen
+    price_fen: AmountFen
     brand: Brand | None = None
     qualifications: Annotated[list[Qualification], Field(max_length=20)]
 

@@ -4,12 +4,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, StrictStr
 
-from schema.common import EventData, Fen, Id
+from schema.common import BIGINT_MAX, MAX_AMOUNT_FEN, EventData, Fen, Id
 
 Plan = Literal["legacy_mall", "standard"]
 RefundReason = Literal["plan_migration", "store_closed"]
 # A payment of nothing is no payment: refused at the edge rather than booked as an empty entry.
-PositiveFen = Annotated[StrictInt, Field(gt=0)]
+PaymentFen = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_FEN)]
+PositiveFen = Annotated[StrictInt, Field(gt=0, le=BIGINT_MAX)]
 ReasonCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
@@ -18,7 +19,7 @@ class DepositPaid(EventData):
 
     payment_id: Id
     store_id: Id
-    amount_fen: PositiveFen
+    amount_fen: PaymentFen
     plan: Plan
 
 

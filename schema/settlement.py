@@ -4,11 +4,11 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, StrictStr
 
-from schema.common import EventData, Fen, Id, Timestamp
+from schema.common import INTEGER_MAX, AmountFen, EventData, Fen, Id, Timestamp
 
 # A calendar month in Asia/Shanghai, e.g. "2021-10".
 Month = Annotated[StrictStr, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-Count = Annotated[StrictInt, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0, le=INTEGER_MAX)]
 
 
 class OrderConfirmed(EventData):
@@ -17,7 +17,7 @@ class OrderConfirmed(EventData):
     order_id: Id
     store_id: Id
     buyer_id: Id
-    amount_fen: Fen
+    amount_fen: AmountFen
     confirmed_at: Timestamp
 
 
@@ -34,7 +34,7 @@ class AftersaleClosed(EventData):
 
     aftersale_id: Id
     order_id: Id
-    refund_fen: Fen
+    refund_fen: AmountFen
     closed_at: Timestamp
 
 

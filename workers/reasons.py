@@ -12,6 +12,17 @@ REASONS: dict[str, str] = {
     "retries_exhausted": "a transient failure persisted through every retry",
     "redelivery_limit": "workers died repeatedly while holding this message (poison message)",
     "handler_error": "the handler failed unexpectedly on every retry",
+    # Database errors caused by the event (permanent: to the DLQ at once, the database's
+    # message in x-haodian-detail) and passing ones (retried; the last reason on the copy).
+    "data_invalid": ("PostgreSQL refused the event's data (SQLSTATE class 22: a value out "
+                     "of range, too long, malformed, a division by zero)"),
+    "constraint_violated": ("the event's data broke a database constraint the handler does "
+                            "not expect (SQLSTATE class 23: unique, check, foreign key, "
+                            "not null)"),
+    "database_conflict": ("transient: serialization failure, deadlock or lock not available "
+                          "(SQLSTATE 40001, 40P01, 55P03); retried"),
+    "database_busy": ("transient: the database ran short of resources or cancelled the "
+                      "statement (SQLSTATE class 53, 57014 statement timeout); retried"),
     # Seen by `haodian dlq` on messages the broker dead-lettered itself (no worker header).
     "broker_delivery_limit": (
         "the broker dead-lettered the message past the queue's delivery limit (poison)"),

@@ -31,7 +31,8 @@ _BREAKING: dict[Role, frozenset[str]] = {
     "result": frozenset({"removed", "required+", "changed", "wider"}),
 }
 _LOWER_BOUNDS = ("minLength", "minItems", "minProperties", "minimum", "exclusiveMinimum")
-_UPPER_BOUNDS = ("maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum")
+_UPPER_BOUNDS = ("maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum",
+                 "x-maxUtf8Bytes")
 _REPLACED = ("pattern", "format", "default")
 
 Schema = Mapping[str, Any]
@@ -194,6 +195,8 @@ class _Comparison:
             self.add(path, "narrower", "no longer accepts properties it does not list")
         elif isinstance(old, Mapping) and isinstance(new, Mapping):
             self.schema(old, new, f"{path}.*")
+        elif old is True and isinstance(new, Mapping):
+            self.add(path, "narrower", "properties it does not list now have a schema")
 
 
 def compare(old: Schema, new: Schema) -> list[Change]:

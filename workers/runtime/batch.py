@@ -22,7 +22,12 @@ from handlers.base import ChunkedRoute, Domain, HaodianError, PermanentError, Ro
 from handlers.queries import load_queries
 from workers.runtime import outbox
 from workers.runtime.decode import Decoded, Rejected
-from workers.runtime.errors import DatabaseUnavailable, is_connection_error, is_retryable_tx
+from workers.runtime.errors import (
+    DatabaseUnavailable,
+    is_connection_error,
+    is_retryable_tx,
+    translate,
+)
 from workers.runtime.outbox import OutgoingEvent
 
 Q = load_queries("runtime")
@@ -62,7 +67,9 @@ class BatchEntry:
         self.fate, self.reason, self.detail = Fate.REJECT, reason, detail
 
     def fail(self, exc: BaseException, max_attempts: int) -> None:
-        """A handler failure: permanent ones reject now, others retry while attempts last."""
+        """A handler failure: permanent ones (data errors included) reject now, others
+        retry while attempts last."""
+        exc = translate(exc)
         if isinstance(exc, PermanentError):
             self.reject(exc.reason, exc.detail)
             return

@@ -1,12 +1,26 @@
 """Driver exceptions translated, at one boundary, into what the runtime does about them.
 
-    DatabaseUnavailable   the database cannot be reached: keep the batch, wait, retry it
-    is_retryable_tx()     serialization failure, deadlock: the transaction may be retried
+    DatabaseUnavailable   the database cannot be reached, or is shutting down (57P01-03):
+                          keep the batch, wait, retry it; no attempt is counted
+    is_retryable_tx()     serialization failure, deadlock, lock not available: the whole
+                          batch's transaction may be run again at once
+    translate()           what one event's failure means (BatchEntry.fail):
+        class 22 (data exception)               PermanentError data_invalid
+        class 23 (integrity constraint)         PermanentError constraint_violated
+        40001, 40P01, 55P03                     TransientError database_conflict
+        class 53 (resources), 57014 (canceled,  TransientError database_busy
+          statement timeout)
+        anything else                           unchanged (retried as handler_error)
+
+A handler that expects a constraint violation (a business outcome) catches it itself;
+one that reaches the runtime was caused by the event's data, so retrying cannot help.
 """
 
 import asyncio
 
 import asyncpg
+
+from handlers.base import PermanentError, TransientError
 
 
 class DatabaseUnavailable(Exception):
@@ -39,3 +53,24 @@ def is_connection_error(exc: BaseException) -> bool:
 
 def is_retryable_tx(exc: BaseException) -> bool:
     return isinstance(exc, _RETRYABLE_TX)
+
+
+# SQLSTATE class (first two characters) or code -> (permanent?, reason code).
+_BY_CLASS = {"22": (True, "data_invalid"), "23": (True, "constraint_violated"),
+             "53": (False, "database_busy")}
+_BY_CODE = {"40001": (False, "database_conflict"), "40P01": (False, "database_conflict"),
+            "55P03": (False, "database_conflict"), "57014": (False, "database_busy")}
+
+
+def translate(exc: BaseException) -> BaseException:
+    """A PostgreSQL error as the runtime's Permanent/TransientError (the database's message
+    kept as the detail); any other exception unchanged."""
+    code = str(getattr(exc, "sqlstate", "") or "")
+    known = _BY_CODE.get(code) or _BY_CLASS.get(code[:2])
+    if known is None or not isinstance(exc, asyncpg.PostgresError):
+        return exc
+    permanent, reason = known
+    detail = f"SQLSTATE {code}: {exc.args[0] if exc.args else exc}"
+    if getattr(exc, "detail", None):
+        detail += f" ({exc.detail})"
+    return PermanentError(reason, detail) if permanent else TransientError(reason, detail)

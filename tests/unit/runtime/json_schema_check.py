@@ -12,7 +12,7 @@ from typing import Any
 CHECKED = frozenset({
     "type", "properties", "required", "additionalProperties", "const", "enum", "anyOf",
     "$ref", "items", "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum",
-    "exclusiveMinimum", "format"})
+    "exclusiveMinimum", "format", "maximum", "oneOf", "x-maxUtf8Bytes"})
 ANNOTATIONS = frozenset({"title", "description", "default", "$schema", "$defs"})
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -66,6 +66,9 @@ def errors(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = 
         if all(errors(instance, option, root, path) for option in schema["anyOf"]):
             return [f"{path}: matches none of anyOf"]
         return []
+    if "oneOf" in schema:
+        matching = [o for o in schema["oneOf"] if not errors(instance, o, root, path)]
+        return [] if len(matching) == 1 else [f"{path}: matches {len(matching)} of oneOf"]
     found: list[str] = []
     if "type" in schema and not _is_type(instance, schema["type"]):
         return [f"{path}: not of type {schema['type']}"]
@@ -78,6 +81,8 @@ def errors(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = 
             found.append(f"{path}: too short")
         if len(instance) > schema.get("maxLength", len(instance)):
             found.append(f"{path}: too long")
+        if len(instance.encode()) > schema.get("x-maxUtf8Bytes", len(instance.encode())):
+            found.append(f"{path}: too many bytes")
         if "pattern" in schema and not re.search(schema["pattern"], instance):
             found.append(f"{path}: does not match {schema['pattern']}")
         if "format" in schema and not _format_ok(instance, schema["format"]):
@@ -85,6 +90,8 @@ def errors(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = 
     if _is_type(instance, "number"):
         if "minimum" in schema and instance < schema["minimum"]:
             found.append(f"{path}: below {schema['minimum']}")
+        if "maximum" in schema and instance > schema["maximum"]:
+            found.append(f"{path}: above {schema['maximum']}")
         if "exclusiveMinimum" in schema and instance <= schema["exclusiveMinimum"]:
             found.append(f"{path}: not above {schema['exclusiveMinimum']}")
     if isinstance(instance, list):

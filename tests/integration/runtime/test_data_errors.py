@@ -94,7 +94,7 @@ async def test_worker_dead_letters_data_errors_at_attempt_0_and_retries_transien
         "database_conflict: SQLSTATE 40P01")
     assert by_id["probe-nan"].body == orjson.dumps(events[1])  # the raw message, intact
     assert await stored_keys(settings) == {"first", "last"}
-    results = await bus.settle()
+    results = {r["id"]: r for r in await bus.settle()}.values()  # at least once
     assert sorted(r["subject"] for r in results if r["type"] == "event.rejected") == [
         "probe-deadlock", "probe-nan", "probe-nul", "probe-twice"]
     assert sorted(r["subject"] for r in results if r["type"] == "probe.done") == [

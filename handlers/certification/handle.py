@@ -9,33 +9,26 @@ legacy claim needs the migration window costs one more read per batch.
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
 
 from handlers.base import Db, Incoming, PermanentError, Result, TransientError
-from handlers.certification import rules
+from handlers.certification import results, rows, rules
 from handlers.certification.rows import AccountRow, ApplicationRow, DecisionRow, codes, columns
 from handlers.queries import load_queries
-from schema.certification import (
-    CertificationApproved,
-    CertificationPendingReview,
-    CertificationRejected,
-    CertificationReviewed,
-    CertificationSubmitted,
-)
+from schema.certification import CertificationReviewed, CertificationSubmitted
 
 Q = load_queries("certification")
 
 
 async def handle_submitted(db: Db, event: Incoming[CertificationSubmitted]) -> list[Result]:
     """One submission: a batch of one."""
-    [results] = await handle_submitted_batch(db, [event])
-    return results
+    [one] = await handle_submitted_batch(db, [event])
+    return one
 
 
 async def handle_reviewed(db: Db, event: Incoming[CertificationReviewed]) -> list[Result]:
     """One review: a batch of one."""
-    [results] = await handle_reviewed_batch(db, [event])
-    return results
+    [one] = await handle_reviewed_batch(db, [event])
+    return one
 
 
 # --- certification.submitted --------------------------------------------------------------
@@ -75,12 +68,12 @@ async def handle_submitted_batch(
             submission, account, await window.get() if legacy else None
         )
         accounts[data.account_id] = rules.compute_account_state_after(account, decision)
-        applications.append(_application_row(event, decision))
+        applications.append(rows.application_row(event, decision))
         if decision.outcome == "approved":
             assert decision.valid_until is not None
             # A later renewal in the same batch replaces this term, as its upsert would.
-            certified[data.account_id] = _submitted_account_row(event, decision.valid_until)
-        out.append([_submission_result(data, decision, event.time)])
+            certified[data.account_id] = rows.submitted_account_row(event, decision.valid_until)
+        out.append([results.submission_result(data, decision, event.time)])
 
     if applications:
         await db.execute(
@@ -96,14 +89,14 @@ async def _load_submission_states(
 ) -> tuple[dict[str, tuple[str, str]], dict[str, rules.AccountState]]:
     """The (account, track) of each application id already stored, and each account's
     state, in one round trip (after the accounts are locked)."""
-    rows = await db.fetch(
+    states = await db.fetch(
         Q.get_submission_states,
         [event.data.application_id for event in events],
         [event.data.account_id for event in events],
     )
     known: dict[str, tuple[str, str]] = {}
     accounts: dict[str, rules.AccountState] = {}
-    for row in rows:
+    for row in states:
         if row["known_account_id"] is not None:
             known[row["application_id"]] = (row["known_account_id"], row["known_track"])
         accounts[row["account_id"]] = rules.AccountState(
@@ -162,78 +155,6 @@ def _submission(data: CertificationSubmitted, at: datetime) -> rules.Submission:
     )
 
 
-def _uscc(data: CertificationSubmitted) -> str | None:
-    return data.enterprise.uscc if data.enterprise is not None else None
-
-
-def _profession(data: CertificationSubmitted) -> str | None:
-    return data.professional.profession if data.professional is not None else None
-
-
-def _application_row(
-    event: Incoming[CertificationSubmitted], decision: rules.SubmissionDecision
-) -> ApplicationRow:
-    data = event.data
-    return ApplicationRow(
-        application_id=data.application_id,
-        account_id=data.account_id,
-        account_name=data.account_name,
-        track=data.track,
-        profession=_profession(data),
-        enterprise_uscc=_uscc(data),
-        status=decision.outcome,
-        fee_fen=decision.fee_fen,
-        legacy_migration=decision.legacy_migration,
-        reasons=codes(decision.reasons),
-        flags=codes(decision.flags),
-        submitted_at=event.time,
-        review_due_at=decision.review_due_at,
-        decided_at=None if decision.outcome == "pending_review" else event.time,
-        valid_until=decision.valid_until,
-        event_source=event.source,
-        event_id=event.id,
-    )
-
-
-def _submitted_account_row(
-    event: Incoming[CertificationSubmitted], valid_until: datetime
-) -> AccountRow:
-    data = event.data
-    return AccountRow(
-        account_id=data.account_id,
-        account_name=data.account_name,
-        track=data.track,
-        profession=_profession(data),
-        enterprise_uscc=_uscc(data),
-        application_id=data.application_id,
-        certified_at=event.time,
-        valid_until=valid_until,
-    )
-
-
-def _submission_result(
-    data: CertificationSubmitted, decision: rules.SubmissionDecision, at: datetime
-) -> Result:
-    if decision.outcome == "rejected":
-        return _rejected(data.application_id, data.account_id, data.track, "pre_check",
-                         decision.reasons)
-    if decision.outcome == "pending_review":
-        assert decision.review_due_at is not None
-        pending = CertificationPendingReview(
-            application_id=data.application_id,
-            account_id=data.account_id,
-            track=data.track,
-            fee_fen=decision.fee_fen,
-            legacy_migration=decision.legacy_migration,
-            flags=list(decision.flags),
-            review_due_at=_local(decision.review_due_at),
-        )
-        return Result("certification.pending_review", data.application_id, pending)
-    assert decision.valid_until is not None
-    return _approved(data.application_id, data.account_id, data.track, decision.fee_fen,
-                     decision.legacy_migration, at, decision.valid_until)
-
-
 # --- certification.reviewed ---------------------------------------------------------------
 
 
@@ -250,7 +171,7 @@ async def handle_reviewed_batch(
     await db.execute(Q.lock_accounts, sorted(owners))
     # Only applications of the accounts just locked: one stored meanwhile is unknown to
     # this try, and the retry locks its account first.
-    rows = {row["application_id"]: row for row in await db.fetch(Q.lock_applications, ids, owners)}
+    locked = {r["application_id"]: r for r in await db.fetch(Q.lock_applications, ids, owners)}
 
     status: dict[str, str] = {}
     decided: list[DecisionRow] = []
@@ -258,7 +179,7 @@ async def handle_reviewed_batch(
     out: list[list[Result]] = []
     for event in events:
         data = event.data
-        row = rows.get(data.application_id)
+        row = locked.get(data.application_id)
         if row is None:
             raise TransientError("application_unknown", f"application {data.application_id}")
         current = status.get(data.application_id, row["status"])
@@ -277,7 +198,7 @@ async def handle_reviewed_batch(
             reasons = rules.decide_review_reasons(data.reasons)
             decided.append(DecisionRow(data.application_id, "rejected", codes(reasons),
                                        event.time, data.reviewer, None))
-            out.append([_rejected(data.application_id, row["account_id"], row["track"],
+            out.append([results.rejected(data.application_id, row["account_id"], row["track"],
                                   "review", reasons)])
             continue
 
@@ -294,7 +215,7 @@ async def handle_reviewed_batch(
             certified_at=event.time,
             valid_until=valid_until,
         )
-        out.append([_approved(data.application_id, row["account_id"], row["track"],
+        out.append([results.approved(data.application_id, row["account_id"], row["track"],
                               row["fee_fen"], row["legacy_migration"], event.time, valid_until)])
 
     if decided:
@@ -304,36 +225,3 @@ async def handle_reviewed_batch(
             *columns(list(certified.values()), AccountRow),
         )
     return out
-
-
-# --- results ------------------------------------------------------------------------------
-
-
-def _rejected(
-    application_id: str, account_id: str, track: rules.Track,
-    stage: Literal["pre_check", "review"], reasons: Sequence[str],
-) -> Result:
-    rejected = CertificationRejected(application_id=application_id, account_id=account_id,
-                                     track=track, stage=stage, reasons=list(reasons))
-    return Result("certification.rejected", application_id, rejected)
-
-
-def _approved(
-    application_id: str, account_id: str, track: rules.Track, fee_fen: int, legacy: bool,
-    at: datetime, valid_until: datetime,
-) -> Result:
-    approved = CertificationApproved(
-        application_id=application_id,
-        account_id=account_id,
-        track=track,
-        fee_fen=fee_fen,
-        legacy_migration=legacy,
-        certified_at=_local(at),
-        valid_until=_local(valid_until),
-    )
-    return Result("certification.approved", application_id, approved)
-
-
-def _local(at: datetime) -> datetime:
-    """In Asia/Shanghai, so that results read like the inputs."""
-    return at.astimezone(rules.SHANGHAI)

@@ -7,6 +7,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from handlers.base import Incoming
+from handlers.certification.rules import SubmissionDecision
+from schema.certification import CertificationSubmitted
+
 
 @dataclass(frozen=True, slots=True)
 class ApplicationRow:
@@ -67,3 +71,54 @@ def columns(rows: Sequence[Any], row_type: type[Any]) -> list[list[Any]]:
 def codes(values: Sequence[str]) -> str:
     # unnest cannot carry ragged text[] columns; codes are snake_case, never with a comma.
     return ",".join(values)
+
+
+def _uscc(data: CertificationSubmitted) -> str | None:
+    return data.enterprise.uscc if data.enterprise is not None else None
+
+
+def _profession(data: CertificationSubmitted) -> str | None:
+    return data.professional.profession if data.professional is not None else None
+
+
+def application_row(
+    event: Incoming[CertificationSubmitted], decision: SubmissionDecision
+) -> ApplicationRow:
+    """A submission and its pre-check decision as a new application row."""
+    data = event.data
+    return ApplicationRow(
+        application_id=data.application_id,
+        account_id=data.account_id,
+        account_name=data.account_name,
+        track=data.track,
+        profession=_profession(data),
+        enterprise_uscc=_uscc(data),
+        status=decision.outcome,
+        fee_fen=decision.fee_fen,
+        legacy_migration=decision.legacy_migration,
+        reasons=codes(decision.reasons),
+        flags=codes(decision.flags),
+        submitted_at=event.time,
+        review_due_at=decision.review_due_at,
+        decided_at=None if decision.outcome == "pending_review" else event.time,
+        valid_until=decision.valid_until,
+        event_source=event.source,
+        event_id=event.id,
+    )
+
+
+def submitted_account_row(
+    event: Incoming[CertificationSubmitted], valid_until: datetime
+) -> AccountRow:
+    """The account an approved submission certifies until `valid_until`."""
+    data = event.data
+    return AccountRow(
+        account_id=data.account_id,
+        account_name=data.account_name,
+        track=data.track,
+        profession=_profession(data),
+        enterprise_uscc=_uscc(data),
+        application_id=data.application_id,
+        certified_at=event.time,
+        valid_until=valid_until,
+    )

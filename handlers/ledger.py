@@ -40,6 +40,14 @@ def merchant_view(balance_fen: int) -> int:
     return -balance_fen
 
 
+def compute_debt_fen(available_balance_fen: int) -> int:
+    """A store's debt from its debit-positive `available` balance: a debit balance is
+    money the store owes the platform; a credit balance is no debt. The only place the
+    debt rule is written: settlement pays it from payouts, deposit from the deposit, and
+    `haodian ledger balance` reports it."""
+    return max(0, available_balance_fen)
+
+
 @dataclass(frozen=True, slots=True)
 class Posting:
     account: str

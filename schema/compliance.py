@@ -101,8 +101,8 @@ class ProductApproved(EventData):
 
     product_id: Id
     store_id: Id
-    status: Literal["approved", "listed"]
     reasons: list[ReasonCode]
+    status: Literal["approved", "listed"]
     reviewer: Id | None
 
 

@@ -7,7 +7,7 @@ always a parameter (the input event's time); calendar rules use Asia/Shanghai.
 import calendar
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Literal
@@ -19,7 +19,7 @@ Track = Literal["enterprise", "professional", "interest"]
 Profession = Literal["lawyer", "doctor", "teacher"]
 Outcome = Literal["pending_review", "approved", "rejected"]
 
-# Review fee per application, charged when it enters review (DESIGN §3.1).
+# Review fee per application, charged when it enters review (docs/rules.md §3.1).
 FEES_FEN: Mapping[str, int] = {"enterprise": 60000, "professional": 30000, "interest": 0}
 
 # GB 32100-2015: the 31 characters of a Unified Social Credit Code (no I, O, S, V, Z).
@@ -139,6 +139,7 @@ class SubmissionDecision:
 
 
 ReviewAction = Literal["apply", "already_applied", "conflict"]
+SubmissionRepeat = Literal["new", "same", "conflict"]
 
 
 def shanghai_date(at: datetime) -> date:
@@ -328,6 +329,28 @@ def decide_submission(
         compute_review_due_at(at),
         None,
     )
+
+
+def check_submission_repeat(
+    known: tuple[str, str] | None, account_id: str, track: str
+) -> SubmissionRepeat:
+    """A submission under an application id already stored as (account, track): the same
+    again has no new effects; another account or track under that id is a conflict."""
+    if known is None:
+        return "new"
+    return "same" if known == (account_id, track) else "conflict"
+
+
+def compute_account_state_after(
+    account: AccountState, decision: SubmissionDecision
+) -> AccountState:
+    """The account as a later submission of the same batch sees it, as it would see this
+    one's rows had it been committed first: in review, or certified until `valid_until`."""
+    if decision.outcome == "pending_review":
+        return replace(account, has_pending_application=True)
+    if decision.outcome == "approved":
+        return replace(account, certified_until=decision.valid_until)
+    return account
 
 
 def decide_review(current_status: str, decision: str) -> ReviewAction:

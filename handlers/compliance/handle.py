@@ -14,7 +14,17 @@ import orjson
 from handlers.base import SHANGHAI, Db, Incoming, PermanentError, Result, TransientError
 from handlers.compliance import rules
 from handlers.queries import load_queries
-from schema.compliance import ProductReviewed, ProductSubmitted, StoreOpenRequested
+from schema.compliance import (
+    ProductApproved,
+    ProductFlagged,
+    ProductRejected,
+    ProductReviewed,
+    ProductSubmitted,
+    StoreOpened,
+    StoreOpenRequested,
+    StoreRejected,
+    TermMatch,
+)
 
 Q = load_queries("compliance")
 
@@ -99,15 +109,13 @@ async def _open_store(
         policy,
         event.time,
     )
-    base = {"store_id": data.store_id, "account_id": data.account_id,
-            "store_type": data.store_type}
     if decision.deposit_required_fen is None:
         await db.execute(Q.insert_store_rejection, data.store_id, data.account_id,
                          data.store_type, data.store_name, list(decision.reasons),
                          list(decision.banned_words), event.time, event.source, event.id)
-        return [Result("store.rejected", data.store_id, {
-            **base, "reasons": list(decision.reasons),
-            "banned_words": list(decision.banned_words)})]
+        return [Result("store.rejected", data.store_id, StoreRejected(
+            store_id=data.store_id, account_id=data.account_id, store_type=data.store_type,
+            reasons=list(decision.reasons), banned_words=list(decision.banned_words)))]
 
     inserted = await db.fetchval(Q.insert_store, data.store_id, data.account_id,
                                  data.store_type, data.store_name,
@@ -117,10 +125,11 @@ async def _open_store(
         # Another transaction bound this account or store id after our checks: retry, and
         # the retry sees its row (account_has_store, or the same store again).
         raise TransientError("store_open_contended", f"store {data.store_id}")
-    return [Result("store.opened", data.store_id, {
-        **base, "store_name": data.store_name, "deposit_plan": "standard",
-        "deposit_required_fen": decision.deposit_required_fen,
-        "opened_at": event.time.astimezone(SHANGHAI).isoformat()})]
+    return [Result("store.opened", data.store_id, StoreOpened(
+        store_id=data.store_id, account_id=data.account_id, store_type=data.store_type,
+        store_name=data.store_name, deposit_plan="standard",
+        deposit_required_fen=decision.deposit_required_fen,
+        opened_at=event.time.astimezone(SHANGHAI)))]
 
 
 # --- product.submitted --------------------------------------------------------------------
@@ -208,15 +217,19 @@ async def _settle_review(db: Db, event: Incoming[ProductReviewed]) -> list[Resul
 def _product_result(
     product_id: str, store_id: str, decision: rules.ProductDecision, reviewer: str | None
 ) -> Result:
-    base: dict[str, Any] = {"product_id": product_id, "store_id": store_id,
-                            "reasons": list(decision.reasons)}
-    if decision.status == "flagged":
-        return Result("product.flagged", product_id, {
-            **base, "terms": list(decision.terms), "matches": _matches(decision)})
-    if decision.status == "rejected":
-        return Result("product.rejected", product_id, {**base, "reviewer": reviewer})
-    return Result("product.approved", product_id,
-                  {**base, "status": decision.status, "reviewer": reviewer})
+    reasons = list(decision.reasons)
+    status = decision.status
+    if status == "flagged":
+        matches = [TermMatch(term=m.term, field=m.field) for m in decision.matches]
+        return Result("product.flagged", product_id, ProductFlagged(
+            product_id=product_id, store_id=store_id, reasons=reasons,
+            terms=list(decision.terms), matches=matches))
+    if status == "rejected":
+        return Result("product.rejected", product_id, ProductRejected(
+            product_id=product_id, store_id=store_id, reasons=reasons, reviewer=reviewer))
+    return Result("product.approved", product_id, ProductApproved(
+        product_id=product_id, store_id=store_id, reasons=reasons, status=status,
+        reviewer=reviewer))
 
 
 def _matches(decision: rules.ProductDecision) -> list[dict[str, str]]:

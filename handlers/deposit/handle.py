@@ -1,9 +1,6 @@
 """Deposit handlers: payments into a store's deposit, refund requests decided under lock.
 
-Ledger postings (debit-positive, handlers/ledger.py):
-    deposit_paid         ref payment_id   external:bank +amount, store:<id>:deposit -amount
-    deposit_debt_offset  ref request_id   store:<id>:deposit +offset, store:<id>:available -offset
-    deposit_refund       ref request_id   store:<id>:deposit +refund, external:bank -refund
+The money moves are built in handlers/deposit/postings.py and booked through the ledger.
 
 Locks, in the project-wide order (docs/architecture.md): first the batch's own
 deposit_payments / deposit_refunds rows by ascending key, then the stores' ledger balance
@@ -17,7 +14,7 @@ from typing import Any
 
 from handlers import ledger
 from handlers.base import Db, Incoming, PermanentError, Result, TransientError
-from handlers.deposit import rules
+from handlers.deposit import postings, rules
 from handlers.deposit.reasons import (
     DEPOSIT_PAYMENT_CONFLICT,
     DEPOSIT_REQUIREMENT_MISSING,
@@ -33,10 +30,6 @@ from schema.deposit import (
 )
 
 Q = load_queries("deposit")
-
-PAID = "deposit_paid"
-DEBT_OFFSET = "deposit_debt_offset"
-REFUND = "deposit_refund"
 
 # What makes two sightings of one payment_id / request_id the same payment / request.
 PAYMENT_FIELDS = ("store_id", "amount_fen", "plan")
@@ -76,13 +69,8 @@ async def handle_deposit_paid(
     await ledger.book(
         db,
         [
-            ledger.entry(
-                PAID,
-                e.data.payment_id,
-                e.time,
-                (e.source, e.id),
-                (ledger.BANK, e.data.amount_fen),
-                (ledger.store_account(e.data.store_id, "deposit"), -e.data.amount_fen),
+            postings.payment_entry(
+                e.data.payment_id, e.data.store_id, e.data.amount_fen, e.time, (e.source, e.id)
             )
             for e in ordered
             if e.data.payment_id in inserted
@@ -134,15 +122,19 @@ async def handle_refund_requested(
         position = positions[data.store_id]
         decision = rules.decide_refund(data.reason, position)
         positions[data.store_id] = rules.apply_decision(position, decision)
-        entries.extend(_entries(event, decision))
+        entries.extend(
+            postings.refund_entries(
+                data.request_id, data.store_id, decision, event.time, (event.source, event.id)
+            )
+        )
         decided.append((data.request_id, decision))
         answers[data.request_id] = _answer(data, decision)
     await ledger.book(db, entries)
-    closing = sorted({e.data.store_id for e, (_, d) in zip(fresh, decided, strict=True)
-                      if d.refunded and e.data.reason == "store_closed"})
+    closing = sorted(
+        {e.data.store_id for e, (_, d) in zip(fresh, decided, strict=True)
+         if rules.check_closes_store(d)}
+    )
     if closing:
-        # Refunding a closing store's deposit closes the store, so compliance lists
-        # nothing more in it (store_not_open) and no debt can build up behind it.
         await db.execute(Q.mark_stores_closed, closing)
     if decided:
         await db.execute(
@@ -197,7 +189,9 @@ async def _load_positions(
             opened=s in stores,
             standard_required_fen=(stores[s]["standard_required_fen"] or 0) if s in stores else 0,
             balance_fen=ledger.merchant_view(balances.get(ledger.store_account(s, "deposit"), 0)),
-            debt_fen=rules.compute_debt_fen(balances.get(ledger.store_account(s, "available"), 0)),
+            debt_fen=ledger.compute_debt_fen(
+                balances.get(ledger.store_account(s, "available"), 0)
+            ),
             holds_legacy_deposit=s in legacy,
             has_open_obligations=s in obligated,
         )
@@ -211,39 +205,31 @@ async def _store_set(db: Db, query: str, store_ids: list[str]) -> set[str]:
     return {row["store_id"] for row in await db.fetch(query, store_ids)}
 
 
-def _entries(
-    event: Incoming[DepositRefundRequested], decision: rules.RefundDecision
-) -> list[ledger.JournalEntry]:
-    deposit = ledger.store_account(event.data.store_id, "deposit")
-    available = ledger.store_account(event.data.store_id, "available")
-    cause = (event.source, event.id)
-    ref = event.data.request_id
-    offset, refund = decision.debt_offset_fen, decision.refund_fen
-    return [
-        ledger.entry(DEBT_OFFSET, ref, event.time, cause, (deposit, offset), (available, -offset)),
-        ledger.entry(REFUND, ref, event.time, cause, (deposit, refund), (ledger.BANK, -refund)),
-    ]
-
-
 def _answer(data: DepositRefundRequested, decision: rules.RefundDecision) -> Result:
-    figures: dict[str, Any] = {
-        "request_id": data.request_id,
-        "store_id": data.store_id,
-        "reason": decision.reason,
-        "balance_fen": decision.balance_fen,
-        "required_fen": decision.required_fen,
-        "debt_fen": decision.debt_fen,
-        "debt_offset_fen": decision.debt_offset_fen,
-    }
-    body: DepositRefunded | DepositRefundRejected
-    if decision.refunded:
-        body = DepositRefunded(**figures, refund_fen=decision.refund_fen)
-        kind = "deposit.refunded"
-    else:
-        body = DepositRefundRejected(**figures, reasons=list(decision.reasons))
-        kind = "deposit.refund_rejected"
     # The request, not the event that carried it, determines the result id.
-    return Result(kind, data.request_id, body.model_dump(mode="json"), id_key=data.request_id)
+    if decision.refunded:
+        refunded = DepositRefunded(
+            request_id=data.request_id,
+            store_id=data.store_id,
+            reason=decision.reason,
+            balance_fen=decision.balance_fen,
+            required_fen=decision.required_fen,
+            debt_fen=decision.debt_fen,
+            debt_offset_fen=decision.debt_offset_fen,
+            refund_fen=decision.refund_fen,
+        )
+        return Result("deposit.refunded", data.request_id, refunded, id_key=data.request_id)
+    rejected = DepositRefundRejected(
+        request_id=data.request_id,
+        store_id=data.store_id,
+        reason=decision.reason,
+        balance_fen=decision.balance_fen,
+        required_fen=decision.required_fen,
+        debt_fen=decision.debt_fen,
+        debt_offset_fen=decision.debt_offset_fen,
+        reasons=list(decision.reasons),
+    )
+    return Result("deposit.refund_rejected", data.request_id, rejected, id_key=data.request_id)
 
 
 def _recorded_decision(row: Mapping[str, Any]) -> rules.RefundDecision:

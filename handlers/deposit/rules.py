@@ -1,4 +1,4 @@
-"""Deposit refund rules (DESIGN §3.4): pure integer-fen arithmetic over facts read under lock.
+"""Deposit refund rules (docs/rules.md §3.4): integer-fen arithmetic over facts read under lock.
 
 Every amount here is in the merchant's view: a positive deposit is money the platform
 holds for the store, a positive debt is money the store owes the platform.
@@ -12,7 +12,7 @@ Order of a decision:
    (`store_has_open_obligations`); an ineligible request moves no money;
 3. the debt is paid from the deposit first, as far as the deposit goes. A debt larger
    than the deposit takes the whole deposit and the rest of the debt stays on the
-   store's available account (later payouts pay it, DESIGN §3.3);
+   store's available account (later payouts pay it, docs/rules.md §3.3);
 4. refund = what is left minus what must stay (the standard plan's requirement for the
    store's type on a migration, read from compliance's policy table by the handler;
    nothing for a closing store); zero or less is `no_excess_deposit`.
@@ -59,11 +59,6 @@ class RefundDecision:
     @property
     def refunded(self) -> bool:
         return not self.reasons
-
-
-def compute_debt_fen(available_balance_fen: int) -> int:
-    """A store's debt from its debit-positive available balance (a credit is no debt)."""
-    return max(0, available_balance_fen)
 
 
 def compute_debt_offset_fen(balance_fen: int, debt_fen: int) -> int:
@@ -115,3 +110,9 @@ def apply_decision(store: StoreDeposit, decision: RefundDecision) -> StoreDeposi
         balance_fen=store.balance_fen - decision.debt_offset_fen - decision.refund_fen,
         debt_fen=store.debt_fen - decision.debt_offset_fen,
     )
+
+
+def check_closes_store(decision: RefundDecision) -> bool:
+    """Refunding a closing store's deposit closes the store: compliance lists nothing more
+    in it (`store_not_open`) and no debt can build up behind it."""
+    return decision.refunded and decision.reason == "store_closed"

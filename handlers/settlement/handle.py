@@ -7,7 +7,6 @@ and run one event at a time.
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 from handlers import ledger
 from handlers.base import Db, Incoming, PermanentError, Result, TransientError
@@ -19,7 +18,13 @@ from handlers.settlement.reasons import (
     ORDER_UNKNOWN,
     REFUND_EXCEEDS_ORDER,
 )
-from schema.settlement import AftersaleClosed, AftersaleOpened, OrderConfirmed
+from schema.settlement import (
+    AftersaleClosed,
+    AftersaleOpened,
+    OrderConfirmed,
+    SettlementClawback,
+    SettlementScheduled,
+)
 
 Q = load_queries("settlement")
 
@@ -81,15 +86,12 @@ async def handle_order_confirmed(
             Result(
                 "settlement.scheduled",
                 order_id,
-                {
-                    "order_id": order_id,
-                    "store_id": store_id,
-                    "amount_fen": amount_fen,
-                    "settle_at": settle_at.isoformat(),
-                },
+                SettlementScheduled(
+                    order_id=order_id, store_id=store_id, amount_fen=amount_fen, settle_at=at
+                ),
             )
         ]
-        for order_id, store_id, amount_fen, settle_at in zip(
+        for order_id, store_id, amount_fen, at in zip(
             order_ids, store_ids, gross, settle, strict=True
         )
     ]
@@ -135,118 +137,89 @@ async def handle_aftersale_opened(db: Db, event: Incoming[AftersaleOpened]) -> l
 
 
 async def handle_aftersale_closed(db: Db, event: Incoming[AftersaleClosed]) -> list[Result]:
-    """Close an after-sale: a refund before settlement reduces the order, one after
-    settlement is a clawback charged to the store; either way the hold is released."""
+    """Close an after-sale as `rules.decide_aftersale_close` says: a refund before
+    settlement reduces the order, one after settlement is a clawback charged to the store;
+    either way the hold is released."""
     data = event.data
     order = await db.fetchrow(Q.lock_order, data.order_id)
     if order is None:
         raise TransientError(ORDER_UNKNOWN, f"order {data.order_id}")
     known = await db.fetchrow(Q.lock_aftersale, data.aftersale_id)
-    was_open = 0
-    if known is not None:
-        if known["order_id"] != data.order_id:
-            raise PermanentError(
-                AFTERSALE_CONFLICT,
-                f"after-sale {data.aftersale_id} is on order {known['order_id']}",
-            )
-        if known["status"] == "closed":
-            if known["refund_fen"] == data.refund_fen:
-                return []  # closed twice with the same outcome: effects once
-            raise PermanentError(
-                AFTERSALE_CONFLICT, f"after-sale {data.aftersale_id} closed before"
-            )
-        was_open = 1
-    if rules.check_refund_exceeds_order(
-        order["gross_fen"], order["refunded_fen"], order["clawed_back_fen"], data.refund_fen
-    ):
+    state = rules.OrderState(
+        order["gross_fen"], order["refunded_fen"], order["clawed_back_fen"],
+        order["status"] == "settled",
+    )
+    close = rules.decide_aftersale_close(
+        data.order_id,
+        state,
+        None if known is None else rules.KnownAftersale(
+            known["order_id"], known["status"] == "closed", known["refund_fen"]
+        ),
+        data.refund_fen,
+    )
+    if close.outcome == "duplicate":
+        return []  # closed twice with the same outcome: effects once
+    if close.outcome == "on_other_order":
+        raise PermanentError(
+            AFTERSALE_CONFLICT, f"after-sale {data.aftersale_id} is on order {known['order_id']}"
+        )
+    if close.outcome == "closed_differently":
+        raise PermanentError(AFTERSALE_CONFLICT, f"after-sale {data.aftersale_id} closed before")
+    if close.outcome == "refund_exceeds_order":
         remaining = rules.compute_remaining(
-            order["gross_fen"], order["refunded_fen"], order["clawed_back_fen"]
+            state.gross_fen, state.refunded_fen, state.clawed_back_fen
         )
         raise PermanentError(
             REFUND_EXCEEDS_ORDER,
             f"refund {data.refund_fen} > {remaining} left of order {data.order_id}",
         )
-    if order["status"] == "settled" and data.refund_fen > 0:
-        return [await _claw_back(db, event, order, was_open)]
+    released = int(close.releases_hold)
+    if close.outcome == "clawback":
+        return [await _claw_back(db, event, order["store_id"], order["month"], released)]
 
-    settled = order["status"] == "settled"
-    kind = "rejected" if data.refund_fen == 0 else "refund"
     await db.execute(
-        Q.upsert_closed_aftersale,
-        data.aftersale_id,
-        data.order_id,
-        kind,
-        data.refund_fen,
-        None,
-        None,
-        None,
-        data.closed_at,
+        Q.upsert_closed_aftersale, data.aftersale_id, data.order_id, close.outcome,
+        data.refund_fen, None, None, None, data.closed_at,
     )
-    await db.execute(
-        Q.apply_aftersale_close, data.order_id, 0 if settled else data.refund_fen, 0, was_open
-    )
-    if data.refund_fen > 0:
-        await ledger.book(
-            db,
-            [
-                postings.refund_entry(
-                    data.aftersale_id,
-                    order["store_id"],
-                    data.refund_fen,
-                    event.time,
-                    (event.source, event.id),
-                )
-            ],
-        )
+    await db.execute(Q.apply_aftersale_close, data.order_id, data.refund_fen, 0, released)
+    if close.outcome == "refund":
+        await ledger.book(db, [postings.refund_entry(
+            data.aftersale_id, order["store_id"], data.refund_fen, event.time,
+            (event.source, event.id),
+        )])
     return []
 
 
-async def _claw_back(db: Db, event: Incoming[AftersaleClosed], order: Any, was_open: int) -> Result:
+async def _claw_back(
+    db: Db, event: Incoming[AftersaleClosed], store_id: str, month: str, released: int
+) -> Result:
     """A refund after settlement: the store-month's net drops, the commission delta goes
     back to the store and the rest of the refund is the store's debt."""
     data = event.data
-    store_id, month = order["store_id"], order["month"]
     store_month = await db.fetchrow(Q.lock_store_month, store_id, month)
     if store_month is None:
         # A settled order always has its store-month: the books are broken, stop here.
         raise RuntimeError(f"settled order {data.order_id} has no store-month {month}")
     claw = rules.compute_clawback(data.refund_fen, store_month["cumulative_net_fen"])
     await db.execute(
-        Q.apply_clawback_to_store_month,
-        store_id,
-        month,
-        claw.refund_fen,
+        Q.apply_clawback_to_store_month, store_id, month, claw.refund_fen,
         claw.commission_returned_fen,
     )
     await db.execute(
-        Q.upsert_closed_aftersale,
-        data.aftersale_id,
-        data.order_id,
-        "clawback",
-        claw.refund_fen,
-        month,
-        claw.commission_returned_fen,
-        claw.store_debit_fen,
+        Q.upsert_closed_aftersale, data.aftersale_id, data.order_id, "clawback",
+        claw.refund_fen, month, claw.commission_returned_fen, claw.store_debit_fen,
         data.closed_at,
     )
-    await db.execute(Q.apply_aftersale_close, data.order_id, 0, claw.refund_fen, was_open)
-    await ledger.book(
-        db,
-        [
-            postings.clawback_entry(
-                data.aftersale_id, store_id, claw, event.time, (event.source, event.id)
-            )
-        ],
+    await db.execute(Q.apply_aftersale_close, data.order_id, 0, claw.refund_fen, released)
+    await ledger.book(db, [postings.clawback_entry(
+        data.aftersale_id, store_id, claw, event.time, (event.source, event.id)
+    )])
+    result = SettlementClawback(
+        order_id=data.order_id,
+        store_id=store_id,
+        aftersale_id=data.aftersale_id,
+        refund_fen=claw.refund_fen,
+        commission_returned_fen=claw.commission_returned_fen,
+        store_debit_fen=claw.store_debit_fen,
     )
-    return Result(
-        "settlement.clawback",
-        data.order_id,
-        {
-            "order_id": data.order_id,
-            "store_id": store_id,
-            "aftersale_id": data.aftersale_id,
-            "refund_fen": claw.refund_fen,
-            "commission_returned_fen": claw.commission_returned_fen,
-            "store_debit_fen": claw.store_debit_fen,
-        },
-    )
+    return Result("settlement.clawback", data.order_id, result)

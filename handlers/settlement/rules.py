@@ -1,4 +1,4 @@
-"""Settlement rules (DESIGN §3.3): T+7, marginal monthly commission, payouts, clawbacks.
+"""Settlement rules (docs/rules.md §3.3): T+7, marginal monthly commission, payouts, clawbacks.
 
 Pure integer-fen arithmetic: no await, no clock, no I/O, no float anywhere.
 
@@ -11,8 +11,10 @@ The differences telescope, so a month's commissions sum to C(final net) to the f
 whatever the order and number of orders, refunds and clawbacks.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from handlers.base import SHANGHAI
 
@@ -63,11 +65,6 @@ def compute_commission(before_fen: int, after_fen: int) -> int:
 
     Negative when the cumulative net drops (a clawback returns commission)."""
     return compute_month_commission(after_fen) - compute_month_commission(before_fen)
-
-
-def compute_debt(available_balance_fen: int) -> int:
-    """A store's debt from its debit-positive available balance (a credit is no debt)."""
-    return max(0, available_balance_fen)
 
 
 def compute_remaining(gross_fen: int, refunded_fen: int, clawed_back_fen: int) -> int:
@@ -150,4 +147,164 @@ def compute_clawback(refund_fen: int, month_net_before_fen: int) -> Clawback:
         store_debit_fen=refund_fen - returned_fen,
         month_net_before_fen=month_net_before_fen,
         month_net_after_fen=after_fen,
+    )
+
+
+# --- after-sales --------------------------------------------------------------------------
+
+
+def check_aftersale_holds_settlement(open_aftersales: int) -> bool:
+    """An open after-sale holds its order's settlement: the order waits for a later run.
+
+    sql/queries/settlement.sql (`lock_due_orders`) applies this rule in its WHERE clause
+    (`open_aftersales = 0`) so that held orders are never read: keep the two in step."""
+    return open_aftersales > 0
+
+
+def check_due(
+    settled: bool, open_aftersales: int, settle_at: datetime, as_of: datetime
+) -> bool:
+    """Whether a run as of `as_of` settles an order (`lock_due_orders` in SQL, for speed)."""
+    return not settled and not check_aftersale_holds_settlement(open_aftersales) and (
+        settle_at <= as_of
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """What an after-sale's close needs to know of its order (read under lock)."""
+
+    gross_fen: int
+    refunded_fen: int
+    clawed_back_fen: int
+    settled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAftersale:
+    """An after-sale already recorded under the same id."""
+
+    order_id: str
+    closed: bool
+    refund_fen: int | None
+
+
+CloseOutcome = Literal[
+    "duplicate",  # closed before with the same refund: no new effects
+    "on_other_order",  # the after-sale id belongs to another order (aftersale_conflict)
+    "closed_differently",  # closed before with another refund (aftersale_conflict)
+    "refund_exceeds_order",  # more than what remains of the order
+    "rejected",  # closed without a refund: only the hold is released
+    "refund",  # a refund before settlement: the order's net shrinks
+    "clawback",  # a refund after settlement: charged back to the store
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AftersaleClose:
+    """What closing an after-sale does; `releases_hold` when it was open on the order."""
+
+    outcome: CloseOutcome
+    releases_hold: bool
+
+
+def decide_aftersale_close(
+    order_id: str, order: OrderState, known: KnownAftersale | None, refund_fen: int
+) -> AftersaleClose:
+    """Close an after-sale: a refund before settlement reduces the order, one after
+    settlement is a clawback; a refund of 0 only releases the hold. A close that arrives
+    before its opening is recorded as it is (it held nothing)."""
+    if known is not None:
+        if known.order_id != order_id:
+            return AftersaleClose("on_other_order", False)
+        if known.closed:
+            same = known.refund_fen == refund_fen
+            return AftersaleClose("duplicate" if same else "closed_differently", False)
+    was_open = known is not None
+    if check_refund_exceeds_order(
+        order.gross_fen, order.refunded_fen, order.clawed_back_fen, refund_fen
+    ):
+        return AftersaleClose("refund_exceeds_order", was_open)
+    if refund_fen == 0:
+        return AftersaleClose("rejected", was_open)
+    return AftersaleClose("clawback" if order.settled else "refund", was_open)
+
+
+# --- a run's chunk ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DueOrder:
+    """An order a run settles, as locked by `lock_due_orders`."""
+
+    order_id: str
+    store_id: str
+    month: str
+    gross_fen: int
+    refunded_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreMonth:
+    """A store-month's running totals; `orders_settled` counts this chunk's orders only."""
+
+    cumulative_net_fen: int
+    commission_fen: int
+    orders_settled: int = 0
+
+
+StoreMonthKey = tuple[str, str]  # (store_id, month)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSettlement:
+    """A chunk's settlements in order, the new totals of the store-months it touched and
+    each store's debt afterwards."""
+
+    settled: tuple[tuple[DueOrder, Settlement], ...]
+    store_months: Mapping[StoreMonthKey, StoreMonth]
+    debts_fen: Mapping[str, int]
+
+    @property
+    def net_total_fen(self) -> int:
+        return sum(s.net_fen for _, s in self.settled)
+
+    @property
+    def commission_total_fen(self) -> int:
+        return sum(s.commission_fen for _, s in self.settled)
+
+    @property
+    def payout_total_fen(self) -> int:
+        return sum(s.payout_fen for _, s in self.settled)
+
+
+def compute_chunk_settlement(
+    orders: Iterable[DueOrder],
+    store_months: Mapping[StoreMonthKey, StoreMonth],
+    debts_fen: Mapping[str, int],
+) -> ChunkSettlement:
+    """Settle orders one after another: each sees the month net, commission and debt that
+    the orders before it left. Every order's store-month and store must be given."""
+    months = dict(store_months)
+    debts = dict(debts_fen)
+    touched: set[StoreMonthKey] = set()
+    settled: list[tuple[DueOrder, Settlement]] = []
+    for order in orders:
+        key = (order.store_id, order.month)
+        month = months[key]
+        s = compute_settlement(
+            order.gross_fen, order.refunded_fen, month.cumulative_net_fen, debts[order.store_id]
+        )
+        months[key] = StoreMonth(
+            cumulative_net_fen=s.month_net_after_fen,
+            commission_fen=month.commission_fen + s.commission_fen,
+            orders_settled=month.orders_settled + 1,
+        )
+        debts[order.store_id] -= s.debt_offset_fen
+        touched.add(key)
+        settled.append((order, s))
+    return ChunkSettlement(
+        settled=tuple(settled),
+        store_months={key: months[key] for key in sorted(touched)},
+        debts_fen=debts,
     )

@@ -114,6 +114,9 @@ RETURNING as_of, completed_at;
 -- lock_due_orders --
 -- The next chunk of due orders, in (settle_at, order_id) order. SKIP LOCKED: an order
 -- another run (or an after-sale) holds is left to it, never settled twice.
+-- `open_aftersales = 0` is the rule "an open after-sale holds settlement", applied here
+-- for speed; it is named and tested as check_aftersale_holds_settlement (with check_due)
+-- in handlers/settlement/rules.py: keep the two in step.
 SELECT order_id, store_id, gross_fen, refunded_fen, month
 FROM settlement_orders
 WHERE status = 'scheduled' AND open_aftersales = 0 AND settle_at <= $1

@@ -17,7 +17,7 @@ import structlog
 from aio_pika.abc import AbstractChannel
 from aiormq import spec
 
-from handlers.base import Incoming, Result
+from handlers.base import RESULT_JSON_OPTION, Incoming, Result, result_json_default
 from handlers.queries import load_queries
 from schema.envelope import CONTENT_TYPE
 from schema.runtime import EventRejected
@@ -67,7 +67,7 @@ def _envelope(event_id: uuid.UUID, event_type: str, time: datetime, subject: str
         "specversion": "1.0", "id": str(event_id), "source": "haodian", "type": event_type,
         "time": time.isoformat(), "datacontenttype": "application/json",
         "subject": subject, "causationid": causation_id, "data": data,
-    })
+    }, default=result_json_default, option=RESULT_JSON_OPTION)
 
 
 async def insert(conn: asyncpg.Connection, events: Sequence[OutgoingEvent]) -> list[OutgoingEvent]:

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from handlers.base import Db
-from handlers.ledger import merchant_view, store_account
+from handlers.ledger import compute_debt_fen, merchant_view, store_account
 from handlers.queries import SQL_DIR, load_queries, parse_blocks
 
 Q = load_queries("settlement")
@@ -31,7 +31,7 @@ async def store_balance(conn: Db, store_id: str) -> dict[str, Any]:
     return {
         "store_id": store_id,
         **balances,
-        "debt_fen": max(0, -balances["available_fen"]),
+        "debt_fen": compute_debt_fen(debit_positive.get(store_account(store_id, "available"), 0)),
         "unsettled_orders": unsettled["orders"],
         "unsettled_net_fen": unsettled["net_fen"],
         "held_orders": unsettled["held"],

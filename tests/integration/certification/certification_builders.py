@@ -1,7 +1,6 @@
 """Certification test events and row readers, shared by the certification tests."""
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from itertools import count
 from typing import Any
@@ -9,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from handlers.base import Incoming, Result
-from schema.certification import RESULTS, CertificationReviewed, CertificationSubmitted
+from handlers.base import Incoming
+from schema.certification import CertificationReviewed, CertificationSubmitted
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2021, 8, 3, 10, 15, tzinfo=SH)  # a Tuesday inside the legacy window
@@ -64,16 +63,6 @@ def review(
     model = CertificationReviewed.model_validate_json(json.dumps(body))
     event_id = f"evt-{next(_event_ids)}"
     return Incoming(event_id, "audit-service", "certification.reviewed", at, model)
-
-
-def wire(results: Sequence[Result]) -> list[dict[str, Any]]:
-    """The results as they go on the wire; each must be JSON and fit its result model."""
-    out = []
-    for result in results:
-        data = json.loads(json.dumps(result.data))
-        RESULTS[result.type].model_validate_json(json.dumps(data))
-        out.append({"type": result.type, "subject": result.subject, **data})
-    return out
 
 
 async def application(pg: asyncpg.Connection, application_id: str = "app-1") -> Any:

@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-from certification_builders import T0, account, application, review, submit, wire
+from certification_builders import T0, account, application, review, submit
 from harness import Bus, event, run_worker_burst
+from published import published_data, wire_all
 
 from handlers.base import Incoming, PermanentError, TransientError
 from handlers.certification.handle import (
@@ -69,7 +70,7 @@ async def test_second_application_of_an_account_in_one_batch_sees_the_first(
             submit("interest", application_id="app-4", account_id="acc-2"),
         ],
     )
-    assert [[(r["type"], r.get("reasons")) for r in wire(results)] for results in out] == [
+    assert [[(r["type"], r.get("reasons")) for r in wire_all(results)] for results in out] == [
         [("certification.pending_review", None)],
         [("certification.rejected", ["application_in_progress"])],
         [("certification.approved", None)],
@@ -182,7 +183,7 @@ async def test_legacy_claims_read_the_policy_once_per_batch(pg: asyncpg.Connecti
     ]
     out = await handle_submitted_batch(db, events)
     assert db.statements == 4
-    assert {results[0].data["fee_fen"] for results in out} == {0}
+    assert {published_data(results[0])["fee_fen"] for results in out} == {0}
 
 
 async def test_a_batch_of_reviews_costs_four_statements(pg: asyncpg.Connection) -> None:

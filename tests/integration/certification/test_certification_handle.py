@@ -15,8 +15,8 @@ from certification_builders import (
     application,
     review,
     submit,
-    wire,
 )
+from published import wire_all
 
 from handlers.base import PermanentError, Route, TransientError
 from handlers.certification import DOMAIN
@@ -28,7 +28,7 @@ Q = load_queries("certification")
 
 async def test_interest_application_is_approved_at_once(pg: asyncpg.Connection) -> None:
     results = await handle_submitted(pg, submit("interest"))
-    assert wire(results) == [
+    assert wire_all(results) == [
         {
             "type": "certification.approved",
             "subject": "app-1",
@@ -50,7 +50,7 @@ async def test_interest_application_is_approved_at_once(pg: asyncpg.Connection) 
 
 async def test_passing_enterprise_application_goes_to_review(pg: asyncpg.Connection) -> None:
     results = await handle_submitted(pg, submit("enterprise"))
-    assert wire(results) == [
+    assert wire_all(results) == [
         {
             "type": "certification.pending_review",
             "subject": "app-1",
@@ -75,7 +75,7 @@ async def test_passing_enterprise_application_goes_to_review(pg: asyncpg.Connect
 
 async def test_checksum_mismatch_is_flagged_for_the_reviewer(pg: asyncpg.Connection) -> None:
     event = submit(enterprise={**ENTERPRISE, "uscc": "91350100M000100Y44"})
-    [result] = wire(await handle_submitted(pg, event))
+    [result] = wire_all(await handle_submitted(pg, event))
     assert (result["type"], result["flags"]) == (
         "certification.pending_review",
         ["uscc_checksum_mismatch"],
@@ -84,7 +84,7 @@ async def test_checksum_mismatch_is_flagged_for_the_reviewer(pg: asyncpg.Connect
 
 
 async def test_professional_application_pays_the_professional_fee(pg: asyncpg.Connection) -> None:
-    [result] = wire(await handle_submitted(pg, submit("professional")))
+    [result] = wire_all(await handle_submitted(pg, submit("professional")))
     assert (result["type"], result["fee_fen"]) == ("certification.pending_review", 30000)
     assert (await application(pg))["profession"] == "lawyer"
 
@@ -99,7 +99,7 @@ async def test_pre_check_rejection_reports_every_reason(pg: asyncpg.Connection) 
             "license_valid_until": "2021-10-01",
         },
     )
-    assert wire(await handle_submitted(pg, event)) == [
+    assert wire_all(await handle_submitted(pg, event)) == [
         {
             "type": "certification.rejected",
             "subject": "app-1",
@@ -128,7 +128,7 @@ async def test_pre_check_rejection_reports_every_reason(pg: asyncpg.Connection) 
 async def test_second_application_while_one_is_in_review_is_refused(pg: asyncpg.Connection) -> None:
     await handle_submitted(pg, submit())
     later = submit("interest", at=T0 + timedelta(hours=1), application_id="app-2")
-    [result] = wire(await handle_submitted(pg, later))
+    [result] = wire_all(await handle_submitted(pg, later))
     assert (result["type"], result["reasons"]) == (
         "certification.rejected",
         ["application_in_progress"],
@@ -140,11 +140,11 @@ async def test_certified_account_may_only_renew_in_its_last_thirty_days(
 ) -> None:
     await handle_submitted(pg, submit("interest"))
     early = submit("interest", at=T0 + timedelta(days=300), application_id="app-2")
-    [result] = wire(await handle_submitted(pg, early))
+    [result] = wire_all(await handle_submitted(pg, early))
     assert (result["type"], result["reasons"]) == ("certification.rejected", ["already_certified"])
 
     renewal = submit("interest", at=T0 + timedelta(days=340), application_id="app-3")
-    [result] = wire(await handle_submitted(pg, renewal))
+    [result] = wire_all(await handle_submitted(pg, renewal))
     assert result["type"] == "certification.approved"
     row = await account(pg)
     assert row["application_id"] == "app-3"
@@ -154,7 +154,7 @@ async def test_certified_account_may_only_renew_in_its_last_thirty_days(
 async def test_approval_by_review_certifies_the_account_for_a_year(pg: asyncpg.Connection) -> None:
     await handle_submitted(pg, submit())
     approved_at = datetime(2021, 8, 5, 16, 0, tzinfo=SH)
-    assert wire(await handle_reviewed(pg, review("approved", at=approved_at))) == [
+    assert wire_all(await handle_reviewed(pg, review("approved", at=approved_at))) == [
         {
             "type": "certification.approved",
             "subject": "app-1",
@@ -190,7 +190,7 @@ async def test_rejection_by_review_keeps_the_fee_and_the_reviewer_reasons(
 ) -> None:
     await handle_submitted(pg, submit("professional"))
     event = review("rejected", reasons=["credential_revoked", "photo_unreadable"])
-    assert wire(await handle_reviewed(pg, event)) == [
+    assert wire_all(await handle_reviewed(pg, event)) == [
         {
             "type": "certification.rejected",
             "subject": "app-1",
@@ -206,7 +206,7 @@ async def test_rejection_by_review_keeps_the_fee_and_the_reviewer_reasons(
     assert await account(pg) is None
     # Out of review: the account may apply again.
     again = submit("professional", at=T0 + timedelta(days=1), application_id="app-2")
-    [result] = wire(await handle_submitted(pg, again))
+    [result] = wire_all(await handle_submitted(pg, again))
     assert result["type"] == "certification.pending_review"
 
 
@@ -267,7 +267,7 @@ async def test_legacy_migration_window_comes_from_the_policy_table(
     pg: asyncpg.Connection, at: datetime, legacy_uscc: str, fee_fen: int
 ) -> None:
     event = submit(at=at, legacy_enterprise_uscc=legacy_uscc)
-    [result] = wire(await handle_submitted(pg, event))
+    [result] = wire_all(await handle_submitted(pg, event))
     assert (result["fee_fen"], result["legacy_migration"]) == (fee_fen, fee_fen == 0)
 
 
@@ -276,7 +276,9 @@ async def test_changed_policy_window_is_used(pg: asyncpg.Connection) -> None:
         "UPDATE policies SET value = $1::jsonb WHERE key = 'certification.legacy_migration_window'",
         json.dumps({"from": "2021-08-04", "to": "2021-08-31"}),
     )
-    [result] = wire(await handle_submitted(pg, submit(legacy_enterprise_uscc="91350100M000100Y43")))
+    [result] = wire_all(
+        await handle_submitted(pg, submit(legacy_enterprise_uscc="91350100M000100Y43"))
+    )
     assert result["fee_fen"] == 60000  # T0 is 08-03, before the changed window
 
 
@@ -286,7 +288,7 @@ async def test_missing_policy_is_retried_not_charged(pg: asyncpg.Connection) -> 
         await handle_submitted(pg, submit(legacy_enterprise_uscc="91350100M000100Y43"))
     assert caught.value.reason == "policy_invalid"
     # Without a legacy claim the policy is not needed.
-    [result] = wire(await handle_submitted(pg, submit()))
+    [result] = wire_all(await handle_submitted(pg, submit()))
     assert result["fee_fen"] == 60000
 
 
@@ -359,7 +361,7 @@ async def test_concurrent_applications_of_one_account_are_serialised(database_ur
         await _wait_until_blocked(one, two.get_server_pid())
         assert not second.done()
         await tx_one.commit()
-        [result] = wire(await second)
+        [result] = wire_all(await second)
         assert (result["type"], result["reasons"]) == (
             "certification.rejected",
             ["application_in_progress"],

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from published import wire_all
 
-from handlers.base import Incoming, PermanentError, Result, TransientError
+from handlers.base import Incoming, PermanentError, TransientError
 from handlers.compliance import DOMAIN
 from handlers.compliance.handle import (
     handle_product_reviewed,
@@ -19,7 +20,7 @@ from handlers.compliance.handle import (
     handle_store_open_requested,
 )
 from handlers.queries import load_queries
-from schema.compliance import INPUTS, RESULTS
+from schema.compliance import INPUTS
 
 Q = load_queries("compliance")
 SH = ZoneInfo("Asia/Shanghai")
@@ -85,18 +86,6 @@ def review(decision: str = "approved", reasons: Sequence[str] = (), product_id: 
                  reasons=list(reasons), reviewer="r-7")
 
 
-def wire(results: Sequence[Result]) -> list[dict[str, Any]]:
-    """Results as they go on the wire: JSON-ready as they are (no tuples, datetimes or
-    floats) and valid against their result model."""
-    out = []
-    for result in results:
-        text = json.dumps(result.data)
-        assert json.loads(text) == result.data
-        RESULTS[result.type].model_validate_json(text)
-        out.append({"type": result.type, "subject": result.subject, **result.data})
-    return out
-
-
 async def open_store(db: Any, store_id: str = "s-1", account_id: str = "a-1",
                      store_type: str = "enterprise", track: str = "enterprise",
                      valid_until: datetime = T0 + timedelta(days=365)) -> None:
@@ -108,7 +97,7 @@ async def open_store(db: Any, store_id: str = "s-1", account_id: str = "a-1",
 
 async def submit_one(db: Any, event: Incoming[Any]) -> dict[str, Any]:
     [results] = await handle_product_submitted(db, [event])
-    [result] = wire(results)
+    [result] = wire_all(results)
     return result
 
 
@@ -168,7 +157,7 @@ async def test_store_opening_per_type_and_certification(pg: asyncpg.Connection,
         await certify(pg, track=cert)
     [results] = await handle_store_open_requested(pg, [open_request(store_type=store_type,
                                                                      store_name="好店")])
-    [result] = wire(results)
+    [result] = wire_all(results)
     store = await pg.fetchrow(Q.get_store, "s-1")
     reasons = expected_store_reasons(store_type, cert)
     if reasons:
@@ -192,7 +181,7 @@ async def test_banned_words_and_every_reason_at_once(pg: asyncpg.Connection) -> 
     await open_store(pg, "s-0", "a-1", "personal", "interest")
     [results] = await handle_store_open_requested(pg, [open_request(
         "s-1", "a-1", "enterprise", "好店官方授权旗舰店")])
-    [result] = wire(results)
+    [result] = wire_all(results)
     assert result["reasons"] == ["account_has_store", "store_type_not_allowed",
                                  "store_name_banned_word"]
     assert set(result["banned_words"]) == {"官方授权", "旗舰"}
@@ -203,7 +192,7 @@ async def test_one_store_per_account_within_one_batch(pg: asyncpg.Connection) ->
     batch = [open_request("s-1"), open_request("s-2")]
     first, second = await handle_store_open_requested(pg, batch)
     assert [r.type for r in first] == ["store.opened"]
-    assert wire(second)[0]["reasons"] == ["account_has_store"]
+    assert wire_all(second)[0]["reasons"] == ["account_has_store"]
     assert await pg.fetchval("SELECT count(*) FROM stores WHERE account_id = 'a-1'") == 1
 
 
@@ -261,7 +250,7 @@ async def test_concurrent_openings_for_one_account_bind_one_store(database_url: 
         assert err.value.reason == "store_open_contended"
         await tb.rollback()
         [[retried]] = await handle_store_open_requested(b, [open_request("race-2", "race-acc")])
-        assert wire([retried])[0]["reasons"] == ["account_has_store"]
+        assert wire_all([retried])[0]["reasons"] == ["account_has_store"]
     finally:
         await setup.execute("DELETE FROM store_rejections WHERE account_id = 'race-acc'")
         await setup.execute("DELETE FROM stores WHERE account_id = 'race-acc'")
@@ -397,7 +386,7 @@ async def test_approved_review_lists_a_flagged_product(pg: asyncpg.Connection) -
     await open_store(pg)
     await submit_one(pg, submission(title="首选好物"))
     [results] = await handle_product_reviewed(pg, [review("approved")])
-    assert wire(results) == [{"type": "product.approved", "subject": "p-1", "product_id": "p-1",
+    assert wire_all(results) == [{"type": "product.approved", "subject": "p-1", "product_id": "p-1",
                               "store_id": "s-1", "status": "listed", "reasons": [],
                               "reviewer": "r-7"}]
     assert [r["status"] for r in await pg.fetch(Q.list_store_shelf, "s-1")] == ["listed"]
@@ -410,7 +399,7 @@ async def test_rejected_review_takes_the_reviewer_reasons(pg: asyncpg.Connection
     await open_store(pg)
     await submit_one(pg, submission(title="首选好物"))
     [results] = await handle_product_reviewed(pg, [review("rejected", ["misleading_claim"])])
-    assert wire(results)[0]["reasons"] == ["misleading_claim"]
+    assert wire_all(results)[0]["reasons"] == ["misleading_claim"]
     row = await pg.fetchrow("SELECT status, reasons FROM products WHERE product_id = 'p-1'")
     assert (row["status"], row["reasons"]) == ("rejected", ["misleading_claim"])
 

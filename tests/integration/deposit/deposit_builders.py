@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from handlers import ledger
-from handlers.base import Incoming, Result
-from schema.deposit import RESULTS, DepositPaid, DepositRefundRequested
+from handlers.base import Incoming
+from schema.deposit import DepositPaid, DepositRefundRequested
 from workers.tools.ledger import checks
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,13 +50,6 @@ def refund(
     }
     model = DepositRefundRequested.model_validate_json(json.dumps(body))
     return Incoming(f"evt-{next(_ids)}", "store-admin", "deposit.refund_requested", at, model)
-
-
-def wire(result: Result) -> dict[str, Any]:
-    """A result as it goes on the wire: JSON, and valid against its result model."""
-    data: dict[str, Any] = json.loads(json.dumps(result.data))
-    RESULTS[result.type].model_validate(data)
-    return {"type": result.type, "subject": result.subject, **data}
 
 
 async def open_store(
@@ -145,7 +138,7 @@ async def violations(
     conn: asyncpg.Connection, prefix: str = "verify_deposit."
 ) -> dict[str, list[dict[str, Any]]]:
     """Offending rows of every invariant whose name starts with `prefix` (empty lists when
-    all hold), each block run the way `haodian ledger verify` runs it (workers/verify.py)."""
+    all hold), each block run the way `haodian ledger verify` runs it (workers/tools/ledger.py)."""
     found: dict[str, list[dict[str, Any]]] = {}
     for name, sql in checks().items():
         if name.startswith(prefix):

@@ -13,8 +13,8 @@ from deposit_builders import (
     paid,
     refund,
     violations,
-    wire,
 )
+from published import wire
 
 from handlers import ledger
 from handlers.base import PermanentError, Route

@@ -8,13 +8,14 @@ from itertools import count
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from published import published_data
+
 from handlers import ledger
 from handlers.base import Db, Incoming, Result
 from handlers.queries import SQL_DIR, parse_blocks
 from handlers.settlement.run import handle_run_requested
 from schema.common import EventData
 from schema.settlement import (
-    RESULTS,
     AftersaleClosed,
     AftersaleOpened,
     OrderConfirmed,
@@ -99,14 +100,14 @@ async def run_to_end(db: Db, event: Incoming[SettlementRunRequested]) -> list[Re
 
 
 def checked(results: Sequence[Result]) -> list[Result]:
-    """Every result's data must be JSON-ready and fit its published model."""
+    """Every result's data, as published, must fit its result model."""
     for r in results:
-        RESULTS[r.type].model_validate_json(json.dumps(dict(r.data)))
+        published_data(r)
     return list(results)
 
 
 def of_type(results: Sequence[Result], type_: str) -> list[dict[str, Any]]:
-    return [dict(r.data) for r in results if r.type == type_]
+    return [published_data(r) for r in results if r.type == type_]
 
 
 async def balance(db: Db, store_id: str, kind: str) -> int:

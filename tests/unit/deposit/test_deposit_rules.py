@@ -15,7 +15,6 @@ from handlers.deposit.rules import (
     RefundReason,
     StoreDeposit,
     apply_decision,
-    compute_debt_fen,
     decide_refund,
 )
 
@@ -158,13 +157,6 @@ def test_store_never_opened_reports_no_requirement() -> None:
     decision = decide_refund("plan_migration", store(None, balance_fen=3_000_000))
 
     assert (decision.required_fen, decision.reasons) == (0, (STORE_UNKNOWN,))
-
-
-@pytest.mark.parametrize(("available_fen", "debt_fen"), [(489_998, 489_998), (0, 0), (-5, 0)])
-def test_debt_is_the_debit_balance_of_the_available_account(
-    available_fen: int, debt_fen: int
-) -> None:
-    assert compute_debt_fen(available_fen) == debt_fen
 
 
 def test_every_rule_reason_is_documented() -> None:

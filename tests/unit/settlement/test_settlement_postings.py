@@ -6,14 +6,22 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.ledger import BANK, CLEARING, COMMISSION, JournalEntry, entry, store_account
+from handlers.ledger import (
+    BANK,
+    CLEARING,
+    COMMISSION,
+    JournalEntry,
+    compute_debt_fen,
+    entry,
+    store_account,
+)
 from handlers.settlement.postings import (
     clawback_entry,
     order_confirmed_entry,
     refund_entry,
     settlement_entry,
 )
-from handlers.settlement.rules import compute_clawback, compute_debt, compute_settlement
+from handlers.settlement.rules import compute_clawback, compute_settlement
 
 AT = datetime(2021, 10, 8, 2, 0, tzinfo=UTC)
 CAUSE = ("test", "evt-1")
@@ -51,7 +59,7 @@ def test_worked_example_books_commission_payouts_and_the_debt() -> None:
 
 def test_later_payout_pays_the_debt_before_transferring() -> None:
     entries = [clawback_entry("as-1", "s-1", compute_clawback(500_000, 1_200_030), AT, CAUSE)]
-    s = compute_settlement(600_000, 0, 0, compute_debt(balances(entries)[AVAILABLE]))
+    s = compute_settlement(600_000, 0, 0, compute_debt_fen(balances(entries)[AVAILABLE]))
     entries += [
         order_confirmed_entry("o-4", "s-1", 600_000, AT, CAUSE),
         settlement_entry("o-4", "s-1", s, AT, CAUSE),

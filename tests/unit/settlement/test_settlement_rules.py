@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.base import SHANGHAI
+from handlers.ledger import compute_debt_fen
 from handlers.settlement.rules import (
     FREE_MONTHLY_NET_FEN,
     check_refund_exceeds_order,
     compute_clawback,
     compute_commission,
     compute_day,
-    compute_debt,
     compute_month,
     compute_month_commission,
     compute_settle_at,
@@ -97,7 +97,7 @@ def test_worked_example_of_section_3_3() -> None:
     assert clawback.commission_returned_fen == 10_002
     assert clawback.store_debit_fen == 489_998
     # The store's available balance (debit-positive) is its debt: -489998 merchant view.
-    assert compute_debt(clawback.store_debit_fen) == 489_998
+    assert compute_debt_fen(clawback.store_debit_fen) == 489_998
 
 
 def test_worked_example_month_is_shanghai_not_utc() -> None:
@@ -147,12 +147,6 @@ def test_payout_pays_the_store_debt_first() -> None:
     assert (partly.debt_offset_fen, partly.transferred_fen) == (400_000, 0)
     fully = compute_settlement(600_000, 0, month_net_before_fen=0, store_debt_fen=489_998 - 400_000)
     assert (fully.debt_offset_fen, fully.transferred_fen) == (89_998, 510_002)
-
-
-def test_a_credit_balance_is_no_debt() -> None:
-    assert compute_debt(-5_000) == 0
-    assert compute_debt(0) == 0
-    assert compute_debt(7) == 7
 
 
 @pytest.mark.parametrize(
@@ -225,7 +219,7 @@ def test_month_commissions_sum_to_c_of_total_net_in_any_order(
     remaining: list[int] = []  # per settled order, net not yet clawed back
     for kind, a, b in history:
         if kind == "settle":
-            s = compute_settlement(a, b, month_net, compute_debt(available))
+            s = compute_settlement(a, b, month_net, compute_debt_fen(available))
             assert s.payout_fen + s.commission_fen == s.net_fen
             assert s.debt_offset_fen + s.transferred_fen == s.payout_fen
             assert min(s.commission_fen, s.payout_fen, s.debt_offset_fen, s.transferred_fen) >= 0

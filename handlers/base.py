@@ -101,7 +101,8 @@ class Chunk:
 
 BatchHandler = Callable[[Db, Sequence[Incoming[Any]]], Awaitable[Sequence[Sequence[Result]]]]
 EventHandler = Callable[[Db, Incoming[Any]], Awaitable[Sequence[Result]]]
-ChunkHandler = Callable[[Db, Incoming[Any]], Awaitable[Chunk]]
+# A long job's step gets the chunk size the runtime was configured with (HAODIAN_CHUNK_SIZE).
+ChunkHandler = Callable[[Db, Incoming[Any], int], Awaitable[Chunk]]
 
 
 @dataclass(frozen=True, slots=True)

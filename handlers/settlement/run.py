@@ -20,10 +20,11 @@ from schema.settlement import SettlementPaid, SettlementRunCompleted, Settlement
 
 Q = load_queries("settlement")
 
-CHUNK_SIZE = 500
+DEFAULT_CHUNK_SIZE = 500  # orders per transaction; the worker passes HAODIAN_CHUNK_SIZE
 
 
-async def handle_run_requested(db: Db, event: Incoming[SettlementRunRequested]) -> Chunk:
+async def handle_run_requested(db: Db, event: Incoming[SettlementRunRequested],
+                               chunk_size: int = DEFAULT_CHUNK_SIZE) -> Chunk:
     """Settle the next chunk of orders due at `as_of`; when none are left, complete the run.
 
     A redelivered or repeated request continues the same run; a completed run has
@@ -37,10 +38,10 @@ async def handle_run_requested(db: Db, event: Incoming[SettlementRunRequested]) 
     if run["completed_at"] is not None:
         return Chunk(results=(), done=True)
 
-    due = await db.fetch(Q.lock_due_orders, data.as_of, CHUNK_SIZE)
+    due = await db.fetch(Q.lock_due_orders, data.as_of, chunk_size)
     chunk = await _settle(db, event, due) if due else None
     paid = [] if chunk is None else _paid(chunk, data.run_id)
-    done = len(due) < CHUNK_SIZE
+    done = len(due) < chunk_size
     totals = await db.fetchrow(
         Q.mark_run_progress,
         data.run_id,

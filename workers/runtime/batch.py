@@ -250,7 +250,7 @@ class BatchProcessor:
                         else:
                             d.results = await outbox.insert(conn, self.rejection_results(d))
                         return True
-                chunk = await dec.route.handler(conn, dec.event)
+                chunk = await dec.route.handler(conn, dec.event, self.chunk_size)
                 if chunk.done:
                     await conn.execute(
                         Q.insert_inbox, self.domain.name, [dec.event.source], [dec.event.id],

@@ -20,7 +20,6 @@ from settlement_builders import (
 )
 
 from handlers.base import Result
-from handlers.settlement import run as run_module
 from handlers.settlement.handle import handle_aftersale_closed, handle_order_confirmed
 from handlers.settlement.run import handle_run_requested
 
@@ -43,6 +42,8 @@ async def committed(clean_db: str) -> AsyncIterator[asyncpg.Connection]:
         await conn.execute(f"TRUNCATE {SETTLEMENT_TABLES}")
         await conn.close()
 
+CHUNK_SIZE = 3  # small chunks, so the two runs interleave
+
 
 async def worker(database_url: str, run_id: str) -> list[Result]:
     """One worker's chunk loop: each step in its own committed transaction."""
@@ -52,7 +53,7 @@ async def worker(database_url: str, run_id: str) -> list[Result]:
     try:
         while True:
             async with conn.transaction():
-                chunk = await handle_run_requested(conn, request)
+                chunk = await handle_run_requested(conn, request, CHUNK_SIZE)
             results.extend(chunk.results)
             if chunk.done:
                 return checked(results)
@@ -64,10 +65,8 @@ async def worker(database_url: str, run_id: str) -> list[Result]:
 async def test_overlapping_runs_pay_each_order_once(
     committed: asyncpg.Connection,
     clean_db: str,
-    monkeypatch: pytest.MonkeyPatch,
     run_ids: tuple[str, str],
 ) -> None:
-    monkeypatch.setattr(run_module, "CHUNK_SIZE", 3)
     async with committed.transaction():
         await handle_order_confirmed(
             committed,

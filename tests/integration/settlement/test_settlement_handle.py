@@ -22,7 +22,6 @@ from settlement_builders import (
 
 from handlers.base import PermanentError, TransientError
 from handlers.ledger import BANK, CLEARING, COMMISSION
-from handlers.settlement import run as run_module
 from handlers.settlement.handle import (
     handle_aftersale_closed,
     handle_aftersale_opened,
@@ -325,15 +324,14 @@ async def test_daily_active_buyers_and_gmv_per_shanghai_day(pg: asyncpg.Connecti
 
 
 async def test_a_redelivered_run_request_continues_where_it_stopped(
-    pg: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+    pg: asyncpg.Connection,
 ) -> None:
-    monkeypatch.setattr(run_module, "CHUNK_SIZE", 2)
     await handle_order_confirmed(
         pg, [confirmed(f"o-{i}", 1_000 * i, at=T0 + timedelta(minutes=i)) for i in range(1, 6)]
     )
     request = run_requested("r-1", due())
 
-    first = await handle_run_requested(pg, request)  # then the worker dies; redelivered:
+    first = await handle_run_requested(pg, request, 2)  # then the worker dies; redelivered:
     rest = await run_to_end(pg, request)
 
     assert first.done is False

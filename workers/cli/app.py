@@ -12,6 +12,7 @@ from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
 from workers.cli.ledger import ledger_app
 from workers.cli.schema import schema_app
+from workers.printable import shown
 from workers.settings import Settings
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def worker(
     try:
         domains = resolve(domain)
     except RegistryError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{shown(exc)}[/red]")
         raise typer.Exit(2) from None
     if processes is not None:
         raise typer.Exit(_supervise(s, processes, burst, [f"--domain={d}" for d in domain] + [

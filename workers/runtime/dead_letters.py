@@ -49,7 +49,7 @@ class Taken:
         return digest.digest()
 
 
-def _taken(m: aiormq.abc.DeliveredMessage) -> Taken:
+def taken_from(m: aiormq.abc.DeliveredMessage) -> Taken:
     delivery: Any = m.delivery
     return Taken(m.body, m.header.properties, m.routing_key or "",
                  bool(getattr(delivery, "redelivered", False)), m.delivery_tag or 0)
@@ -102,7 +102,7 @@ async def ingest_waiting(channel: aiormq.abc.AbstractChannel, conn: asyncpg.Conn
             m = await channel.basic_get(queue, no_ack=False)
             if m.delivery_tag is None:  # Get-Empty
                 break
-            batch.append(_taken(m))
+            batch.append(taken_from(m))
         if not batch:
             return moved
         new = await store(conn, place, batch, datetime.now(UTC))
@@ -114,7 +114,7 @@ async def ingest_waiting(channel: aiormq.abc.AbstractChannel, conn: asyncpg.Conn
 
 
 class Ingester:
-    """The worker's background task: its places' queues into the table, every
+    """The worker's background task: its places' queues into the table, again every
     interval_s while they are empty, at once while they are not."""
 
     def __init__(self, connection: AbstractRobustConnection, pool: asyncpg.Pool,
@@ -123,8 +123,11 @@ class Ingester:
         self.places, self.interval_s = list(places), interval_s
 
     async def run(self, stopping: asyncio.Event) -> None:
+        """Until `stopping` is set, then one last round for what the worker's final
+        batches dead-lettered."""
         channel = None
-        while not stopping.is_set():
+        while not self.connection.is_closed:  # closed for good: the worker is gone
+            last_round = stopping.is_set()
             moved = 0
             try:
                 if channel is None or channel.is_closed:
@@ -139,6 +142,8 @@ class Ingester:
                     with contextlib.suppress(Exception):
                         await channel.close()
                 channel = None
+            if last_round:
+                break
             if not moved:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), self.interval_s)

@@ -155,6 +155,7 @@ class Worker:
 
     async def close(self) -> None:
         if self.ingesting is not None and not self.ingesting.done():
+            self.stopping.set()  # ends its loop even if the cancel lands in a library
             self.ingesting.cancel()  # a batch not acked yet goes back to its queue
             with contextlib.suppress(asyncio.CancelledError):
                 await self.ingesting

@@ -126,7 +126,7 @@ class Ingester:
         """Until `stopping` is set, then one last round for what the worker's final
         batches dead-lettered."""
         channel = None
-        while not self.connection.is_closed:  # closed for good: the worker is gone
+        while not self.connection.close_called:  # closed for good: the worker is gone
             last_round = stopping.is_set()
             moved = 0
             try:

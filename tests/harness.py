@@ -112,7 +112,10 @@ class Bus:
 def test_settings(amqp_url: str, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"amqp_url": amqp_url, "database_url": database_url,
                               "retry_delays_s": (1, 1, 1), "batch_wait_ms": 5,
-                              "grace_period_s": 10, "log_level": "warning"}
+                              "grace_period_s": 10, "log_level": "warning",
+                              # Runtime tests look at the DLQ a worker writes to; the
+                              # tests of the dead-letter table turn ingestion on.
+                              "dlq_ingest": False}
     values.update(overrides)
     return Settings(**values)
 
@@ -140,6 +143,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
                 "HAODIAN_RETRY_DELAYS_S": orjson.dumps(list(settings.retry_delays_s)).decode(),
                 "HAODIAN_BATCH_WAIT_MS": str(settings.batch_wait_ms),
                 "HAODIAN_GRACE_PERIOD_S": str(settings.grace_period_s),
+                "HAODIAN_DLQ_INGEST": str(settings.dlq_ingest).lower(),
                 "HAODIAN_LOG_LEVEL": "info"})
     return env
 

@@ -29,6 +29,8 @@ REASONS: dict[str, str] = {
     "broker_rejected": (
         "a consumer rejected the message without requeue and the broker dead-lettered it"),
     "reason_missing": "a DLQ message carries neither a worker's reason header nor x-death",
+    "unroutable": (
+        "no domain queue is bound to the message's routing key (kept from haodian.unroutable)"),
     # Returned by the publisher (`haodian publish`) only.
     "broker_refused": "the broker did not confirm the publication (nack, or connection lost)",
 }

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # A message redelivered this often by the broker (a worker died on it) is poison.
     max_redeliveries: int = Field(default=5, ge=1)
     chunk_size: int = Field(default=500, ge=1)
+    # Workers move their DLQs and haodian.unroutable into the dead_letters table, looking
+    # again every dlq_ingest_interval_s while they are empty.
+    dlq_ingest: bool = True
+    dlq_ingest_interval_s: float = Field(default=1.0, gt=0)
 
     log_level: str = "info"
     log_format: str = Field(default="json", pattern="^(json|console)$")

@@ -45,6 +45,15 @@ def dlq_name(domain: str) -> str:
     return f"haodian.{domain}.dlq"
 
 
+# Where dead letters are kept: each domain's DLQ, and haodian.unroutable under this name.
+UNROUTABLE_PLACE = "unroutable"
+
+
+def dead_letter_queue(place: str) -> str:
+    """The queue a place's dead letters wait in until they are ingested."""
+    return UNROUTABLE if place == UNROUTABLE_PLACE else dlq_name(place)
+
+
 def retry_queue(domain: str, delay_s: int) -> str:
     return f"haodian.{domain}.retry.{delay_s}s"
 

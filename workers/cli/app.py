@@ -11,6 +11,7 @@ from workers.cli.common import console, err, run, settings
 from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
 from workers.cli.ledger import ledger_app
+from workers.cli.printable import shown
 from workers.cli.schema import schema_app
 from workers.settings import Settings
 
@@ -68,7 +69,7 @@ def worker(
     try:
         domains = resolve(domain)
     except RegistryError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{shown(exc)}[/red]")
         raise typer.Exit(2) from None
     if processes is not None:
         raise typer.Exit(_supervise(s, processes, burst, [f"--domain={d}" for d in domain] + [

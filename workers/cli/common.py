@@ -9,6 +9,7 @@ import typer
 import uvloop
 from rich.console import Console
 
+from workers.cli.printable import shown
 from workers.settings import Settings, SettingsError, load_settings
 
 console = Console()
@@ -20,7 +21,7 @@ def settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{shown(exc, lines=True)}[/red]")
         raise typer.Exit(2) from None
 
 

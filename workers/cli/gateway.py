@@ -7,6 +7,7 @@ from rich.table import Table
 
 from workers import logs
 from workers.cli.common import console, err, run, settings
+from workers.cli.printable import shown
 from workers.settings import SettingsError
 
 gateway_app = typer.Typer(no_args_is_help=True, help="The HTTP gateway for CloudEvents.")
@@ -27,7 +28,7 @@ def gateway_serve(
     try:
         config = load_gateway_settings()
     except SettingsError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{shown(exc, lines=True)}[/red]")
         raise typer.Exit(2) from None
     logs.configure(s.log_level, s.log_format)
     raise typer.Exit(run(serve(s, config, host, port)))
@@ -41,7 +42,8 @@ def gateway_token_add(
     from workers.gateway.commands import token_add
 
     row, token = run(token_add(settings(), source))
-    err.print(f"token {row.token_id} for source {row.source!r} (shown once, keep it safe):")
+    err.print(f"token {row.token_id} for source {shown(repr(row.source))} "
+              "(shown once, keep it safe):")
     print(token)
 
 
@@ -54,7 +56,7 @@ def gateway_token_list() -> None:
     for col in ("id", "source", "created", "revoked"):
         table.add_column(col)
     for row in run(token_list(settings())):
-        table.add_row(str(row.token_id), row.source, row.created_at.isoformat(),
+        table.add_row(str(row.token_id), shown(row.source), row.created_at.isoformat(),
                       row.revoked_at.isoformat() if row.revoked_at else "")
     console.print(table)
 
@@ -68,4 +70,4 @@ def gateway_token_revoke(token_id: Annotated[int, typer.Argument(help="id from l
     if row is None:
         err.print(f"no token {token_id}")
         raise typer.Exit(1)
-    console.print(f"token {row.token_id} for source {row.source!r} revoked")
+    console.print(f"token {row.token_id} for source {shown(repr(row.source))} revoked")

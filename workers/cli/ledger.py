@@ -6,6 +6,7 @@ import asyncpg
 import typer
 
 from workers.cli.common import console, err, run, settings
+from workers.cli.printable import shown
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
 
@@ -26,7 +27,7 @@ def ledger_verify() -> None:
 
     ran, violations = run(go())
     for v in violations:
-        err.print(f"[red]FAILED[/red] {v.check}: {v.rows}")
+        err.print(f"[red]FAILED[/red] {shown(v.check)}: {shown(v.rows)}")
     console.print(f"{len(ran)} checks, {len(violations)} failed")
     raise typer.Exit(1 if violations else 0)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from workers import logs
 from workers.cli.common import console, err, run, settings
+from workers.cli.printable import shown
 
 
 def _domains(domain: list[str]) -> list[str]:
@@ -18,7 +19,7 @@ def _domains(domain: list[str]) -> list[str]:
     try:
         return select(domain)
     except RegistryError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{shown(exc)}[/red]")
         raise typer.Exit(2) from None
 
 
@@ -55,7 +56,7 @@ def status(
     try:
         report = run(ops_status.collect(s, ops, names, url or None))
     except (OSError, aiormq.exceptions.AMQPError, asyncpg.PostgresError) as exc:
-        err.print(f"[red]status unavailable: {type(exc).__name__}: {exc}[/red]")
+        err.print(f"[red]status unavailable: {type(exc).__name__}: {shown(exc)}[/red]")
         raise typer.Exit(1) from None
     if json_:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from workers import logs
 from workers.cli.common import console, err, run, settings
+from workers.cli.printable import shown
 from workers.settings import Settings
 from workers.tools.publisher import Publisher
 
@@ -37,12 +38,13 @@ async def publish_ndjson(s: Settings, stream: BinaryIO, out: Console) -> int:
         for col in ("line", "event id", "type", "reason", "detail"):
             table.add_column(col)
         for n, o in refused[:SHOWN_REFUSALS]:
-            table.add_row(str(n), o.event_id or "", o.type or "", o.reason, o.detail[:80])
+            table.add_row(str(n), shown(o.event_id or ""), shown(o.type or ""), shown(o.reason),
+                          shown(o.detail[:80]))
         out.print(table)
         if len(refused) > SHOWN_REFUSALS:
             out.print(f"… and {len(refused) - SHOWN_REFUSALS} more refused lines")
         for reason, count in Counter(o.reason for _, o in refused).most_common():
-            out.print(f"  {reason}: {count}")
+            out.print(f"  {shown(reason)}: {count}")
     return len(refused)
 
 
@@ -55,7 +57,7 @@ def publish(
     try:
         stream = sys.stdin.buffer if file == "-" else Path(file).open("rb")
     except OSError as exc:
-        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+        err.print(f"[red]cannot read {shown(file)}: {shown(exc.strerror)}[/red]")
         raise typer.Exit(2) from None
     with stream:
         refused = run(publish_ndjson(s, stream, console))

@@ -8,6 +8,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
+from workers.cli.printable import shown
 from workers.registry import DOMAIN_NAMES
 from workers.tools.dlq import Filter, list_dead_letters
 
@@ -92,12 +93,12 @@ class DlqDepth:
     run_reasons: dict[str, int]
 
 
-async def dlq_depths(amqp_url: str, tag: str) -> list[DlqDepth]:
+async def dlq_depths(amqp_url: str, database_url: str, tag: str) -> list[DlqDepth]:
     """Each domain's DLQ: how many dead letters, how many of this run, and why."""
     found = []
     marker = tag.encode()
     for domain in DOMAIN_NAMES:
-        letters = await list_dead_letters(amqp_url, domain, Filter())
+        letters = await list_dead_letters(amqp_url, database_url, domain, Filter())
         mine = [d for d in letters if marker in d.body]
         found.append(DlqDepth(domain, len(letters), len(mine),
                               dict(Counter(d.reason for d in letters)),
@@ -206,11 +207,11 @@ def _refund_decision(r: dict[str, Any]) -> str:
 
 
 def print_dlq(console: Console, depths: list[DlqDepth]) -> None:
-    t = _table("Dead-letter queues (haodian.<domain>.dlq)", "domain", "depth", "this run",
+    t = _table("Dead letters kept per domain", "domain", "depth", "this run",
                "reasons of this run", "all reasons")
     for d in depths:
-        t.add_row(d.domain, str(d.depth), str(d.this_run), _pairs(d.run_reasons),
-                  _pairs(d.reasons))
+        t.add_row(d.domain, str(d.depth), str(d.this_run), shown(_pairs(d.run_reasons)),
+                  shown(_pairs(d.reasons)))
     console.print(t)
 
 

@@ -186,7 +186,8 @@ class Runner:
     async def _in_dlq(self, planned: list[Planned]) -> set[str]:
         found: set[str] = set()
         for domain in {p.dlq_domain for p in planned if p.dlq_domain}:
-            letters = await list_dead_letters(str(self.settings.amqp_url), domain, Filter())
+            letters = await list_dead_letters(str(self.settings.amqp_url),
+                                              str(self.settings.database_url), domain, Filter())
             found.update(p.marker for p in planned for d in letters
                          if p.dlq_domain == domain and p.marker.encode() in d.body)
         return found
@@ -336,7 +337,8 @@ async def run_demo(settings: Settings, console: Console, *, orders: int = 3000,
                 await _stop(worker, worker_task)
         story_s = time.monotonic() - started
         report.print_figures(console, await report.gather(conn, tag), tag)
-        depths = await report.dlq_depths(str(settings.amqp_url), tag)
+        depths = await report.dlq_depths(str(settings.amqp_url), str(settings.database_url),
+                                         tag)
         report.print_dlq(console, depths)
         checks, violations = await verify(conn)
     finally:

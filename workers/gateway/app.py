@@ -27,9 +27,9 @@ from workers.gateway.binding import Refusal
 from workers.gateway.broker import Broker, BrokerUnavailable
 from workers.gateway.config import GatewaySettings
 from workers.gateway.tokens import TokenChecker
+from workers.registry import all_routes
 from workers.runtime.decode import Decoded, decode
 from workers.settings import Settings
-from workers.tools.publisher import all_routes
 
 _JSON = "application/json"
 log = structlog.get_logger("haodian.gateway")

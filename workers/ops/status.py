@@ -1,10 +1,13 @@
 """`haodian status`: every domain queue, the lag, the live workers, on one screen.
 
 Queue figures come from workers/ops/queues.py (management API or AMQP); lag and live
-workers from PostgreSQL (inbox, worker_heartbeats); overdue certification reviews from
-the certification tables. The age of the oldest ready message is an estimate: quorum
-queues do not tell a message's age without consuming it, so it is the age of the newest
-event committed for the domain (the head of the queue was published after it)."""
+workers from PostgreSQL (inbox, worker_heartbeats); dead letters are those kept in the
+dead_letters table plus those still waiting in the broker to be ingested (the broker is
+read first, so a letter moved in between is counted twice rather than missed); overdue
+certification reviews from the certification tables. The age of the oldest ready message
+is an estimate: quorum queues do not tell a message's age without consuming it, so it is
+the age of the newest event committed for the domain (the head of the queue was
+published after it)."""
 
 import asyncio
 from collections.abc import Sequence
@@ -19,7 +22,9 @@ from rich.text import Text
 
 from handlers.queries import load_queries
 from workers import topology
+from workers.cli.printable import shown, visible
 from workers.ops import queues
+from workers.runtime.dead_letters import count_held
 from workers.runtime.heartbeat import live_workers
 from workers.settings import OpsSettings, Settings
 
@@ -36,11 +41,12 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
                   management_url: str | None) -> dict[str, Any]:
     """The status report as plain JSON-able values."""
     names = [n for d in domains for n in queue_names(d, s.retry_delays_s)]
-    snap = await queues.snapshot(str(s.amqp_url), management_url, names,
-                                 ops.management_timeout_s)
+    snap = await queues.snapshot(str(s.amqp_url), management_url,
+                                 [*names, topology.UNROUTABLE], ops.management_timeout_s)
     now = datetime.now(UTC)
     conn = await asyncpg.connect(str(s.database_url))
     try:
+        held = await count_held(conn)
         lag = {r["domain"]: r for r in await conn.fetch(Q.get_domain_lag, ops.lag_window_s)}
         try:
             workers = await live_workers(conn, ops.heartbeat_gone_s)
@@ -52,6 +58,8 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
     report: dict[str, Any] = {
         "generated_at": now.isoformat(), "source": snap.source, "source_note": snap.note,
         "lag_window_s": ops.lag_window_s, "overdue_reviews": overdue, "workers": workers,
+        "unroutable": _unroutable(snap.queues[topology.UNROUTABLE],
+                                  held.get(topology.UNROUTABLE_PLACE, 0)),
         "domains": {}}
     for d in domains:
         main = snap.queues[topology.domain_queue(d)]
@@ -59,7 +67,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
         row = lag.get(d)
         report["domains"][d] = {
             **main.as_json(),
-            "dlq": snap.queues[topology.dlq_name(d)].ready,
+            "dlq": snap.queues[topology.dlq_name(d)].ready + held.get(d, 0),
             "retry": sum(q.ready + (q.unacked or 0) for q in retry),
             "oldest_ready_age_s": _oldest_age(main.ready, row, now),
             "lag_p50_s": _round(row["p50_s"]) if row else None,
@@ -68,6 +76,12 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
             "workers": sum(1 for w in workers if d in w["domains"]),
         }
     return report
+
+
+def _unroutable(queue: queues.QueueFigures, kept: int) -> dict[str, Any]:
+    """haodian.unroutable: messages no domain took, waiting in the queue or kept."""
+    return {"name": queue.name, "ready": queue.ready, "kept": kept,
+            "total": queue.ready + kept}
 
 
 def _round(value: float | None) -> float | None:
@@ -115,7 +129,7 @@ def render(report: dict[str, Any]) -> RenderableType:
     source = ("RabbitMQ management API" if report["source"] == "management"
               else f"AMQP passive declares — {report['source_note']}")
     header = Text.assemble(("haodian status ", "bold"), f"at {report['generated_at'][:19]}Z  ",
-                           ("queue figures from: ", "dim"), source)
+                           ("queue figures from: ", "dim"), visible(source))
     table = Table(title="domain queues")
     table.add_column("")
     domains = report["domains"]
@@ -131,15 +145,20 @@ def render(report: dict[str, Any]) -> RenderableType:
     for col in ("host", "pid", "domains", "started", "seen", "messages done"):
         workers.add_column(col)
     for w in report["workers"]:
-        workers.add_row(w["host"], str(w["pid"]), ",".join(w["domains"]),
+        workers.add_row(shown(w["host"]), str(w["pid"]), shown(",".join(w["domains"])),
                         w["started_at"][:19], f"{w['seen_s_ago']} s ago",
                         f"{w['messages_done']:,}")
+    u = report["unroutable"]
+    unroutable = Text.assemble(
+        ("haodian.unroutable (no domain took them): ", "dim"),
+        (f"{u['total']:,}", "red bold" if u["total"] else ""),
+        ("   waiting ", "dim"), f"{u['ready']:,}", ("   kept ", "dim"), f"{u['kept']:,}")
     footer = Text.assemble(
         ("overdue certification reviews: ", "dim"),
         (str(report["overdue_reviews"]), "red bold" if report["overdue_reviews"] else ""),
         ("   lag over the last ", "dim"), f"{report['lag_window_s']} s",
         ("   oldest ready = age of the newest committed event (estimate)", "dim"))
-    return Group(header, table, workers, footer)
+    return Group(header, table, unroutable, workers, footer)
 
 
 async def watch(s: Settings, ops: OpsSettings, domains: Sequence[str],

@@ -99,7 +99,9 @@ class Acknowledger:
             x.body, headers=headers, content_type=m.content_type,
             content_encoding=m.content_encoding, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=m.message_id, type=m.type, app_id=m.app_id, timestamp=m.timestamp,
-            correlation_id=m.correlation_id)
+            correlation_id=m.correlation_id, priority=m.priority, reply_to=m.reply_to)
+        # Not copied: an expiration would let the broker drop the copy unseen, and a
+        # user_id the broker refuses unless it is this connection's user.
 
     async def _dead_letter(self, domain: str, x: BatchEntry) -> None:
         event_id, source, event_type = x.identity()

@@ -64,6 +64,8 @@ class Delivered:
     app_id = _amqp_property("app_id")
     timestamp = _amqp_property("timestamp")
     correlation_id = _amqp_property("correlation_id")
+    priority = _amqp_property("priority")
+    reply_to = _amqp_property("reply_to")
 
     @property
     def routing_key(self) -> str | None:

@@ -28,6 +28,7 @@ from workers.runtime import metrics, outbox
 from workers.runtime.acks import Acknowledger
 from workers.runtime.batch import BatchEntry, BatchProcessor, Fate, dedupe_within_batch
 from workers.runtime.consumer import Batcher, RawConsumer
+from workers.runtime.dead_letters import Ingester
 from workers.runtime.decode import Rejected, decode
 from workers.runtime.delivered import (
     ATTEMPT_HEADER,
@@ -70,6 +71,7 @@ class Worker:
         self.acks: Acknowledger | None = None
         self.results: outbox.ResultPublisher | None = None
         self._cancelling: list[asyncio.Task[None]] = []
+        self.ingesting: asyncio.Task[None] | None = None
         self.monitoring = WorkerMonitoring(self, [d.domain.name for d in self.loops],
                                            settings.metrics_port)
 
@@ -83,8 +85,11 @@ class Worker:
             await self.start()
             assert self.results is not None
             self.results.start()
+            self.ingesting = self._start_ingester()
             await asyncio.gather(*(asyncio.create_task(self._consume_loop(d), name=d.domain.name)
                                    for d in self.loops))
+            if self.ingesting is not None:
+                await self.ingesting  # ends with its current round once stopping is set
             await self.results.stop()
             if self.burst:
                 await self.results.flush()
@@ -124,6 +129,16 @@ class Worker:
         gc.freeze()
         log.info("worker_started")
 
+    def _start_ingester(self) -> "asyncio.Task[None] | None":
+        """Dead letters of this worker's domains and haodian.unroutable into PostgreSQL."""
+        if not self.settings.dlq_ingest:
+            return None
+        assert self.connection is not None and self.pool is not None
+        places = [d.domain.name for d in self.loops] + [topology.UNROUTABLE_PLACE]
+        ingester = Ingester(self.connection, self.pool, places,
+                            self.settings.dlq_ingest_interval_s)
+        return asyncio.create_task(ingester.run(self.stopping), name="dead-letter-ingester")
+
     def request_stop(self) -> None:
         if self.stopping.is_set():
             return
@@ -139,6 +154,11 @@ class Worker:
             await consumer.stop()
 
     async def close(self) -> None:
+        if self.ingesting is not None and not self.ingesting.done():
+            self.stopping.set()  # ends its loop even if the cancel lands in a library
+            self.ingesting.cancel()  # a batch not acked yet goes back to its queue
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.ingesting
         if self.connection is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.connection.close(), 5)

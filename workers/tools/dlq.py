@@ -1,211 +1,268 @@
-"""DLQ tooling: list, show, replay (all or filtered) and purge, with an audit row.
+"""Dead letters for people: list, show, replay and purge, read from PostgreSQL.
 
-Messages are read with basic.get; the ones a command does not take are handed back
-(nack with requeue) after the command, so a filter never loses anything."""
+Reading never touches a queue. Each command first moves what waits in the place's
+queue into the `dead_letters` table (workers/runtime/dead_letters.py), so a message
+dead-lettered a moment ago is already there; then it reads the table only. Replay
+republishes from the table with publisher confirms and marks rows replayed after the
+confirm; purge deletes rows. Both write a `dlq_audit` row."""
 
 import asyncio
-import fnmatch
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import aio_pika
+import aiormq
 import asyncpg
 import orjson
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from handlers.queries import load_queries
 from workers import topology
-from workers.runtime.decode import PREFIXES as BINARY_MODE_PREFIXES
-from workers.runtime.delivered import (
-    ATTEMPT_HEADER,
-    DELIVERY_COUNT_HEADER,
-    DETAIL_HEADER,
-    EVENT_ID_HEADER,
-    REASON_HEADER,
-    REJECTED_AT_HEADER,
-    ROUTING_KEY_HEADER,
-    RUNTIME_HEADER_PREFIX,
-    TYPE_HEADER,
-    int_header,
-)
+from workers.registry import all_routes
+from workers.runtime.amqp_codec import Faithful, decode_properties, without_headers
+from workers.runtime.dead_letters import ingest_waiting
+from workers.runtime.delivered import DELIVERY_COUNT_HEADER, RUNTIME_HEADER_PREFIX
 
-Q = load_queries("runtime")
-RETURN_TIMEOUT_S = 5.0
+Q = load_queries("dead_letters")
+AUDIT = load_queries("runtime")
+PUBLISH_WINDOW = 200  # replayed messages awaiting their confirm at once
+
+# Set by the worker (x-haodian-*) or the broker; a replayed message starts afresh.
+RUNTIME_HEADERS = (RUNTIME_HEADER_PREFIX, "x-death", "x-first-death", "x-last-death",
+                   DELIVERY_COUNT_HEADER)
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    position: int
-    reason: str
-    detail: str
-    event_id: str
-    type: str
-    routing_key: str
-    rejected_at: str
-    attempt: int
-    body: bytes
-    headers: dict[str, Any]
-
-    def summary(self) -> dict[str, Any]:
-        return {"position": self.position, "reason": self.reason, "type": self.type,
-                "event_id": self.event_id, "rejected_at": self.rejected_at,
-                "detail": self.detail}
+class DlqError(Exception):
+    """A dead-letter command refused or did not finish; the message says why."""
 
 
 @dataclass(frozen=True)
 class Filter:
     reason: str | None = None
-    type: str | None = None  # glob, e.g. "order.*"
+    type: str | None = None  # glob: * any run of characters, ? one, e.g. "order.*"
     event_id: str | None = None
     limit: int | None = None
+    contains: str | None = None  # the raw body contains this text
+    everything: bool = False  # purge: every dead letter of the place, said explicitly
 
-    def matches(self, d: DeadLetter) -> bool:
-        return ((self.reason is None or d.reason == self.reason)
-                and (self.type is None or fnmatch.fnmatchcase(d.type, self.type))
-                and (self.event_id is None or d.event_id == self.event_id))
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise DlqError(f"a limit is at least 1, not {self.limit}")
+
+    @property
+    def selects(self) -> bool:
+        """Whether the filter picks messages (a limit only caps how many)."""
+        return any(v is not None for v in (self.reason, self.type, self.event_id,
+                                           self.contains))
+
+    def args(self, place: str) -> tuple[Any, ...]:
+        """The parameters of list_dead_letters / lock_dead_letters."""
+        return (place, self.reason, None if self.type is None else like_pattern(self.type),
+                self.event_id, None if self.contains is None else self.contains.encode(),
+                self.limit)
 
     def as_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        found: dict[str, Any] = {k: v for k, v in (
+            ("reason", self.reason), ("type", self.type), ("event_id", self.event_id),
+            ("limit", self.limit), ("contains", self.contains)) if v is not None}
+        if self.everything:
+            found["all"] = True
+        return found
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value or "")
+def like_pattern(glob: str) -> str:
+    """A type glob as a LIKE pattern; LIKE's own wildcards in it are literal."""
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
 
 
-def _first_death(h: dict[str, Any]) -> dict[str, Any]:
-    deaths = h.get("x-death")
-    if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
-        return deaths[0]
-    return {}
+@dataclass(frozen=True)
+class DeadLetter:
+    position: int  # the row id: stable, so `show N` names the same message tomorrow
+    place: str
+    reason: str
+    detail: str
+    event_id: str
+    source: str
+    type: str
+    routing_key: str
+    dead_lettered_at: datetime
+    attempt: int
+    copies: int
+    body: bytes
+    encoded_properties: bytes = field(repr=False)
+
+    @classmethod
+    def from_row(cls, r: asyncpg.Record) -> "DeadLetter":
+        return cls(r["id"], r["place"], r["reason"], r["detail"], r["event_id"],
+                   r["event_source"], r["event_type"], r["routing_key"],
+                   r["dead_lettered_at"], r["attempt"], r["copies"], r["body"],
+                   r["properties"])
+
+    @cached_property
+    def properties(self) -> Faithful:
+        """Every AMQP property and header as received, decoded on first use."""
+        return decode_properties(self.encoded_properties)
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return dict(self.properties.headers or {})
+
+    @property
+    def rejected_at(self) -> str:
+        return self.dead_lettered_at.isoformat()
+
+    def summary(self) -> dict[str, Any]:
+        return {"position": self.position, "place": self.place, "reason": self.reason,
+                "type": self.type, "event_id": self.event_id, "source": self.source,
+                "routing_key": self.routing_key, "rejected_at": self.rejected_at,
+                "attempt": self.attempt, "copies": self.copies, "detail": self.detail}
 
 
-def _original_routing_key(h: dict[str, Any], m: AbstractIncomingMessage) -> str:
-    """The key the message was first published under. A message the broker dead-lettered
-    itself (delivery limit) arrives under the DLX's key, the domain name: the original
-    is in x-death."""
-    if h.get(ROUTING_KEY_HEADER):
-        return _text(h[ROUTING_KEY_HEADER])
-    keys = _first_death(h).get("routing-keys")
-    if isinstance(keys, list) and keys:
-        return _text(keys[0])
-    return _text(m.routing_key)
-
-
-def _peek(body: bytes) -> tuple[str, str]:
-    """(id, type) from the body, for messages that reached the DLQ without our headers."""
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return "", ""
-    if not isinstance(doc, dict):
-        return "", ""
-    ident, etype = doc.get("id"), doc.get("type")
-    return (ident if isinstance(ident, str) else "", etype if isinstance(etype, str) else "")
-
-
-def _binary_mode_ids(headers: dict[str, Any]) -> tuple[str, str] | None:
-    """(id, type) of a binary-mode CloudEvent, whose body holds only the data."""
-    for prefix in BINARY_MODE_PREFIXES:
-        if f"{prefix}id" in headers:
-            return _text(headers[f"{prefix}id"]), _text(headers.get(f"{prefix}type"))
-    return None
-
-
-def _dead_letter(position: int, m: AbstractIncomingMessage) -> DeadLetter:
-    h = dict(m.headers or {})
-    if REASON_HEADER in h:  # dead-lettered by a worker, which read what it could
-        reason = _text(h[REASON_HEADER])
-        event_id, event_type = _text(h.get(EVENT_ID_HEADER)), _text(h.get(TYPE_HEADER))
-    else:  # by the broker; the AMQP message id is no event id (clients make one up)
-        reason = ("broker_" + _text(h.get("x-first-death-reason") or "dead_lettered")
-                  if h.get("x-death") else "reason_missing")
-        event_id, event_type = _binary_mode_ids(h) or _peek(m.body)
-    return DeadLetter(position, reason, _text(h.get(DETAIL_HEADER)), event_id, event_type,
-                      _original_routing_key(h, m), _text(h.get(REJECTED_AT_HEADER)),
-                      int_header(h.get(ATTEMPT_HEADER)), m.body, h)
-
-
-# Set by the worker (x-haodian-*) or the broker; a replayed message starts afresh.
-_RUNTIME_HEADERS = (RUNTIME_HEADER_PREFIX, "x-death", "x-first-death", "x-last-death",
-                    DELIVERY_COUNT_HEADER)
-
-Held = list[tuple[DeadLetter, AbstractIncomingMessage]]
-
-
-@asynccontextmanager
-async def _drain(amqp_url: str, domain: str) -> AsyncIterator[tuple[AbstractChannel, Held]]:
-    """All messages of a DLQ, held unacked; whatever is not acked is requeued on exit."""
+# ---- reading --------------------------------------------------------------------------
+async def ingest(amqp_url: str, conn: asyncpg.Connection, places: Sequence[str]) -> int:
+    """Move what waits in the places' queues into the table; returns how many."""
     connection = await aio_pika.connect(amqp_url)
     try:
-        channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.get_queue(topology.dlq_name(domain))
-        held: list[tuple[DeadLetter, AbstractIncomingMessage]] = []
-        while (m := await queue.get(no_ack=False, fail=False)) is not None:
-            held.append((_dead_letter(len(held) + 1, m), m))
-        try:
-            yield channel, held
-        finally:
-            returned = 0
-            for _, m in held:
-                if not m.processed:
-                    await m.nack(requeue=True)
-                    returned += 1
-            await _until_back(channel, topology.dlq_name(domain), returned)
+        channel = await (await connection.channel()).get_underlay_channel()
+        return sum([await ingest_waiting(channel, conn, p) for p in places])
     finally:
         await connection.close()
 
 
-async def _until_back(channel: AbstractChannel, queue_name: str, returned: int) -> None:
-    """Nacks are asynchronous: wait until the queue counts the returned messages as ready
-    again, so that the next command (list, then show #n) sees them all, in order."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + RETURN_TIMEOUT_S
-    while returned and loop.time() < deadline:
-        if await topology.queue_depth(channel, queue_name) >= returned:
-            return
-        await asyncio.sleep(0.02)
+async def ingest_places(amqp_url: str, database_url: str, places: Sequence[str]) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await ingest(amqp_url, conn, places)
+    finally:
+        await conn.close()
 
 
-async def list_dead_letters(amqp_url: str, domain: str, flt: Filter) -> list[DeadLetter]:
-    async with _drain(amqp_url, domain) as (_, held):
-        found = [d for d, _ in held if flt.matches(d)]
-    return found[: flt.limit] if flt.limit else found
+async def list_dead_letters(amqp_url: str, database_url: str, place: str, flt: Filter,
+                            *, fresh: bool = True) -> list[DeadLetter]:
+    """The place's dead letters, oldest first; `fresh` ingests what waits first."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        if fresh:
+            await ingest(amqp_url, conn, [place])
+        return [DeadLetter.from_row(r) for r in await conn.fetch(Q.list_dead_letters,
+                                                                  *flt.args(place))]
+    finally:
+        await conn.close()
 
 
-async def replay(amqp_url: str, database_url: str, domain: str, flt: Filter,
+async def get_dead_letter(database_url: str, place: str, position: int) -> DeadLetter | None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow(Q.get_dead_letter, position, place)
+    finally:
+        await conn.close()
+    return None if row is None else DeadLetter.from_row(row)
+
+
+async def groups(conn: asyncpg.Connection, places: Sequence[str]) -> list[asyncpg.Record]:
+    """Per place and reason: count, types, latest, sample ids, one detail."""
+    return list(await conn.fetch(Q.list_dead_letter_groups, list(places)))
+
+
+# ---- acting ---------------------------------------------------------------------------
+def unreplayable(letters: Sequence[DeadLetter]) -> list[str]:
+    """Routing keys no domain handles yet: replayed, they would only come back."""
+    routes = all_routes()
+    return sorted({d.routing_key for d in letters if d.routing_key not in routes})
+
+
+async def replay(amqp_url: str, database_url: str, place: str, flt: Filter,
                  actor: str) -> int:
-    """Republish matching messages to haodian.events under their original routing key,
-    with the runtime's and the broker's own headers removed (a replay starts with a fresh
-    attempt count)."""
-    async with _audit(database_url, "replay", domain, flt, actor) as taken, \
-            _drain(amqp_url, domain) as (channel, held):
-        events = await channel.get_exchange(topology.EVENTS)
-        for d, m in held:
-            if not flt.matches(d) or (flt.limit and taken.count >= flt.limit):
-                continue
-            headers = {k: v for k, v in d.headers.items() if not k.startswith(_RUNTIME_HEADERS)}
-            await events.publish(aio_pika.Message(
-                d.body, headers=headers, content_type=m.content_type,
-                content_encoding=m.content_encoding, message_id=m.message_id, type=m.type,
-                app_id=m.app_id, timestamp=m.timestamp, correlation_id=m.correlation_id,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                routing_key=d.routing_key)
-            await m.ack()
-            taken.count += 1
+    """Republish matching dead letters to haodian.events under their original routing key,
+    with their headers and properties as received less the runtime's and the broker's
+    own headers (a replay starts with a fresh attempt count). Refuses, replaying nothing,
+    when a matching message's type has no route yet."""
+    async with _session(amqp_url, database_url, place) as conn, \
+            _audit(conn, "replay", place, flt, actor) as taken:
+        connection = await aio_pika.connect(amqp_url)
+        try:
+            channel = await (await connection.channel(publisher_confirms=True)
+                             ).get_underlay_channel()
+            async with conn.transaction():
+                letters = [DeadLetter.from_row(r)
+                           for r in await conn.fetch(Q.lock_dead_letters, *flt.args(place))]
+                missing = unreplayable(letters)
+                if missing:
+                    raise DlqError(
+                        "not replayed: no domain handles type " + ", ".join(missing)
+                        + " yet; replayed now it would land in "
+                          f"{topology.UNROUTABLE} again")
+                confirmed = await _republish(channel, letters)
+                taken.count = len(confirmed)
+                await conn.execute(Q.mark_dead_letters_replayed, confirmed)
+        finally:
+            await connection.close()
+    if len(confirmed) < len(letters):
+        raise DlqError(f"the broker did not confirm {len(letters) - len(confirmed)} "
+                       "message(s); they stay dead letters, replay them again")
+    return len(confirmed)
+
+
+async def _republish(channel: aiormq.abc.AbstractChannel, letters: Sequence[DeadLetter]
+                     ) -> list[int]:
+    """Publish with confirms, a window at a time; returns the ids the broker confirmed."""
+    confirmed: list[int] = []
+    for start in range(0, len(letters), PUBLISH_WINDOW):
+        window = letters[start:start + PUBLISH_WINDOW]
+        answers = await asyncio.gather(*(_publish_one(channel, d) for d in window))
+        for d, ok in zip(window, answers, strict=True):
+            if ok:
+                confirmed.append(d.position)
+    return confirmed
+
+
+async def _publish_one(channel: aiormq.abc.AbstractChannel, d: DeadLetter) -> bool:
+    properties = without_headers(d.properties, RUNTIME_HEADERS)
+    properties.delivery_mode = 2  # a replay is an operator's act: it survives a restart
+    try:
+        answer = await channel.basic_publish(d.body, exchange=topology.EVENTS,
+                                             routing_key=d.routing_key, properties=properties)
+    except aiormq.exceptions.AMQPError:
+        return False
+    return isinstance(answer, aiormq.spec.Basic.Ack)
+
+
+def check_purge(flt: Filter) -> None:
+    """Purging everything is said explicitly, and then with no filter."""
+    if flt.everything and flt.selects:
+        raise DlqError("purging all takes no filter (reason, type, event id, contains): "
+                       "give one or the other")
+    if not flt.everything and not flt.selects:
+        raise DlqError("purge needs a filter (reason, type, event id, contains), or `all` "
+                       "(--all) to delete every dead letter of the place")
+
+
+async def purge(amqp_url: str, database_url: str, place: str, flt: Filter, actor: str) -> int:
+    """Delete matching dead letters for good. Every dead letter of the place goes only
+    with an explicit `everything` (and then no filter)."""
+    check_purge(flt)
+    async with _session(amqp_url, database_url, place) as conn, \
+            _audit(conn, "purge", place, flt, actor) as taken, conn.transaction():
+        ids = [r["id"] for r in await conn.fetch(Q.lock_dead_letters, *flt.args(place))]
+        await conn.execute(Q.delete_dead_letters, ids)
+        taken.count = len(ids)
     return taken.count
 
 
-async def purge(amqp_url: str, database_url: str, domain: str, flt: Filter, actor: str) -> int:
-    """Delete matching messages for good."""
-    async with _audit(database_url, "purge", domain, flt, actor) as taken, \
-            _drain(amqp_url, domain) as (_, held):
-        for d, m in held:
-            if flt.matches(d) and not (flt.limit and taken.count >= flt.limit):
-                await m.ack()
-                taken.count += 1
-    return taken.count
+@asynccontextmanager
+async def _session(amqp_url: str, database_url: str, place: str
+                   ) -> AsyncIterator[asyncpg.Connection]:
+    """A database connection, after what waits in the place's queue was ingested."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await ingest(amqp_url, conn, [place])
+        yield conn
+    finally:
+        await conn.close()
 
 
 @dataclass
@@ -214,18 +271,13 @@ class _Taken:
 
 
 @asynccontextmanager
-async def _audit(database_url: str, action: str, domain: str, flt: Filter,
+async def _audit(conn: asyncpg.Connection, action: str, place: str, flt: Filter,
                  actor: str) -> AsyncIterator[_Taken]:
-    """Connects first (no replay or purge when the audit row cannot be written), then
-    writes the row with however many messages were taken, also when the command fails
-    half-way."""
-    conn = await asyncpg.connect(database_url)
+    """Writes the audit row with however many messages were taken, also when the command
+    fails half-way."""
     taken = _Taken()
     try:
         yield taken
     finally:
-        try:
-            await conn.execute(Q.insert_dlq_audit, action, domain,
-                               orjson.dumps(flt.as_json()).decode(), taken.count, actor)
-        finally:
-            await conn.close()
+        await conn.execute(AUDIT.insert_dlq_audit, action, place,
+                           orjson.dumps(flt.as_json()).decode(), taken.count, actor)

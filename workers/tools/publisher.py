@@ -18,10 +18,9 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
-from handlers.base import AnyRoute
 from schema.envelope import CONTENT_TYPE
 from workers import topology
-from workers.registry import DOMAIN_NAMES, resolve, routes_by_type
+from workers.registry import all_routes
 from workers.runtime.decode import Rejected, decode
 
 
@@ -32,13 +31,6 @@ class PublishOutcome:
     published: bool
     reason: str = ""
     detail: str = ""
-
-
-def all_routes() -> dict[str, AnyRoute]:
-    table: dict[str, AnyRoute] = {}
-    for domain in resolve(list(DOMAIN_NAMES)):
-        table.update(routes_by_type(domain))
-    return table
 
 
 def _peek(body: bytes) -> tuple[str | None, str | None]:

@@ -106,7 +106,8 @@ async def test_demo_tells_the_whole_story_and_verifies(settings: Settings) -> No
     stores = {(r["store_type"], r["status"]): r["n"] for r in f["stores"]}
     assert stores[("personal", "rejected")] == 3
 
-    dlq = {d.domain: d for d in await dlq_depths(str(settings.amqp_url), tag)}
+    dlq = {d.domain: d for d in await dlq_depths(str(settings.amqp_url),
+                                                 str(settings.database_url), tag)}
     assert dlq["compliance"].run_reasons == {"malformed_json": 1}
     assert dlq["settlement"].run_reasons == {"money_not_integer": 1}
     assert dlq["deposit"].run_reasons == {"schema_invalid": 1}

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import orjson
 import pytest
 import uvicorn
 from harness import Bus, run_worker_burst
@@ -152,3 +153,37 @@ async def apost(url: str, body: bytes, headers: dict[str, str]) -> int:
         except urllib.error.HTTPError as exc:
             return int(exc.code)
     return await asyncio.to_thread(post)
+
+
+async def test_purge_api_needs_a_reason_or_all_and_shows_unroutable(
+        bus: Bus, settings: Settings, monitor_url: str) -> None:
+    await bus.publish_raw(b"{not json", "certification.submitted")
+    await run_worker_burst(settings, ["certification"])
+    await bus.publish_raw(b'{"type": "voucher.issued"}', "voucher.issued")
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
+            "X-Haodian-Action": "1"}
+    url = monitor_url + "/api/dlq/certification/purge"
+
+    assert await apost(url, b'{"confirm": true}', auth) == 400
+    assert await apost(url, b'{"confirm": true, "all": true, "reason": "malformed_json"}',
+                       auth) == 400
+    status, body = await aget(monitor_url + "/api/dlq", auth)
+    groups = orjson.loads(body)
+    assert status == 200 and [g["count"] for g in groups["certification"]] == [1]
+    assert [(g["reason"], g["count"]) for g in groups["unroutable"]] == [("unroutable", 1)]
+    report = orjson.loads((await aget(monitor_url + "/api/status", auth))[1])
+    assert report["unroutable"]["total"] == 1
+
+    assert await apost(url, b'{"confirm": true, "all": true}', auth) == 200
+    assert await apost(monitor_url + "/api/dlq/unroutable/purge",
+                       b'{"confirm": true, "reason": "unroutable"}', auth) == 200
+    assert orjson.loads((await aget(monitor_url + "/api/dlq", auth))[1]) == {
+        "certification": [], "settlement": [], "unroutable": []}
+    conn = await asyncpg.connect(str(settings.database_url))
+    try:
+        audit = [(r["domain"], orjson.loads(r["filter"]), r["messages"]) for r in
+                 await conn.fetch("SELECT domain, filter, messages FROM dlq_audit ORDER BY id")]
+    finally:
+        await conn.close()
+    assert audit == [("certification", {"all": True}, 1),
+                     ("unroutable", {"reason": "unroutable"}, 1)]

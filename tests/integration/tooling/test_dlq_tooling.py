@@ -3,7 +3,7 @@
 import getpass
 
 import orjson
-from harness import Bus, event, run_worker_burst
+from harness import Bus, event, run_worker_burst, scalar
 from tooling_helpers import (
     Tap,
     approval,
@@ -24,6 +24,12 @@ def by_reason(found: list[DeadLetter]) -> dict[str, DeadLetter]:
     return {d.reason: d for d in found}
 
 
+async def held(settings: Settings, place: str = DOMAIN) -> int:
+    """Dead letters kept in the table (not replayed) for a place."""
+    return await scalar(settings, "SELECT count(*) FROM dead_letters "
+                                  f"WHERE place = '{place}' AND status = 'dead'")
+
+
 async def dead_letter_three(bus: Bus, settings: Settings) -> dict[str, dict]:
     """Malformed JSON, a schema violation, and a review whose application never came
     (retried, then dead-lettered): three dead letters with different reasons."""
@@ -38,39 +44,42 @@ async def dead_letter_three(bus: Bus, settings: Settings) -> dict[str, dict]:
 
 async def test_list_filters_by_reason_and_type(bus: Bus, settings: Settings) -> None:
     sent = await dead_letter_three(bus, settings)
-    url = str(settings.amqp_url)
+    url, db = str(settings.amqp_url), str(settings.database_url)
 
-    everything = await list_dead_letters(url, DOMAIN, Filter())
+    everything = await list_dead_letters(url, db, DOMAIN, Filter())
     assert sorted(d.reason for d in everything) == [
         "malformed_json", "retries_exhausted", "schema_invalid"]
     assert [d.position for d in everything] == [1, 2, 3]
 
-    exhausted = await list_dead_letters(url, DOMAIN, Filter(reason="retries_exhausted"))
+    exhausted = await list_dead_letters(url, db, DOMAIN, Filter(reason="retries_exhausted"))
     assert [(d.event_id, d.type, d.routing_key) for d in exhausted] == [
         (sent["retries_exhausted"]["id"], "certification.reviewed", "certification.reviewed")]
     assert exhausted[0].attempt == 3  # test settings: retry delays (1, 1, 1)
     assert "application_unknown" in exhausted[0].detail
 
-    submitted = await list_dead_letters(url, DOMAIN, Filter(type="certification.submitted"))
+    submitted = await list_dead_letters(url, db, DOMAIN, Filter(type="certification.submitted"))
     assert [d.reason for d in submitted] == ["schema_invalid"]  # bad JSON names no type
-    any_certification = await list_dead_letters(url, DOMAIN, Filter(type="certification.*"))
+    any_certification = await list_dead_letters(url, db, DOMAIN, Filter(type="certification.*"))
     assert sorted(d.reason for d in any_certification) == ["retries_exhausted",
                                                            "schema_invalid"]
-    assert await list_dead_letters(url, DOMAIN, Filter(reason="schema_invalid",
+    assert await list_dead_letters(url, db, DOMAIN, Filter(reason="schema_invalid",
                                                        type="certification.reviewed")) == []
-    assert len(await list_dead_letters(url, DOMAIN, Filter(limit=2))) == 2
+    assert len(await list_dead_letters(url, db, DOMAIN, Filter(limit=2))) == 2
 
-    # Listing takes nothing: the DLQ still holds all three, in the same order.
-    again = await list_dead_letters(url, DOMAIN, Filter())
+    # Listing takes nothing: the table still holds all three, in the same order; the
+    # broker's DLQ was only their way in.
+    again = await list_dead_letters(url, db, DOMAIN, Filter())
     assert [(d.position, d.reason) for d in again] == [(d.position, d.reason)
                                                        for d in everything]
-    assert await bus.depth(topology.dlq_name(DOMAIN)) == 3
+    assert await held(settings) == 3
+    assert await bus.depth(topology.dlq_name(DOMAIN)) == 0
 
 
 async def test_dead_letter_keeps_the_raw_body_and_the_reason_headers(
         bus: Bus, settings: Settings) -> None:
     sent = await dead_letter_three(bus, settings)
-    found = by_reason(await list_dead_letters(str(settings.amqp_url), DOMAIN, Filter()))
+    found = by_reason(await list_dead_letters(str(settings.amqp_url),
+                                              str(settings.database_url), DOMAIN, Filter()))
 
     malformed = found["malformed_json"]
     assert malformed.body == b"{not json"
@@ -109,7 +118,8 @@ async def test_replay_of_an_exhausted_review_succeeds_once_its_application_arriv
     assert orjson.loads(copy.body) == review
     assert not [k for k in (copy.headers or {}) if k.startswith(("x-haodian-", "x-death"))]
 
-    left = await list_dead_letters(str(settings.amqp_url), DOMAIN, Filter())
+    left = await list_dead_letters(str(settings.amqp_url), str(settings.database_url), DOMAIN,
+                                   Filter())
     assert sorted(d.reason for d in left) == ["malformed_json", "schema_invalid"]
     assert await audit_rows(str(settings.database_url)) == [
         {"action": "replay", "domain": DOMAIN, "filter": {"reason": "retries_exhausted"},
@@ -119,7 +129,7 @@ async def test_replay_of_an_exhausted_review_succeeds_once_its_application_arriv
     await bus.wait_results(4)
     approved = bus.of_type("certification.approved")
     assert [(r["subject"], r["causationid"]) for r in approved] == [("app-r", review["id"])]
-    assert await bus.depth(topology.dlq_name(DOMAIN)) == 2
+    assert await held(settings) == 2
 
 
 async def test_purge_takes_only_the_matching_messages_and_is_audited(
@@ -129,11 +139,11 @@ async def test_purge_takes_only_the_matching_messages_and_is_audited(
 
     assert await purge(url, db, DOMAIN, Filter(reason="malformed_json"), "tester") == 1
     assert await purge(url, db, DOMAIN, Filter(reason="malformed_json"), "tester") == 0
-    left = await list_dead_letters(url, DOMAIN, Filter())
+    left = await list_dead_letters(url, db, DOMAIN, Filter())
     assert sorted(d.reason for d in left) == ["retries_exhausted", "schema_invalid"]
 
     assert await purge(url, db, DOMAIN, Filter(type="certification.*", limit=1), "ops") == 1
-    assert await bus.depth(topology.dlq_name(DOMAIN)) == 1
+    assert await held(settings) == 1
     assert [(r["action"], r["filter"], r["messages"], r["actor"])
             for r in await audit_rows(db)] == [
         ("purge", {"reason": "malformed_json"}, 1, "tester"),
@@ -151,7 +161,8 @@ async def test_a_message_the_broker_dead_lettered_replays_under_its_original_key
     await broker_dead_letter(bus.channel, topology.domain_queue(DOMAIN))
     await dlq.wait(1)  # dead-lettering is asynchronous; the tap sees the same copy
 
-    (found,) = await list_dead_letters(str(settings.amqp_url), DOMAIN, Filter())
+    (found,) = await list_dead_letters(str(settings.amqp_url), str(settings.database_url),
+                                       DOMAIN, Filter())
     assert (found.reason, found.event_id, found.type, found.routing_key) == (
         "broker_rejected", e["id"], "certification.submitted", "certification.submitted")
 
@@ -195,15 +206,15 @@ async def test_the_cli_lists_shows_replays_and_purges(bus: Bus, settings: Settin
     assert "replayed 1 message(s)" in replayed.stdout
     assert await bus.depth(topology.domain_queue(DOMAIN)) == 1  # back, waiting for a worker
 
-    refused = await cli(settings, "dlq", "purge", "-d", DOMAIN, stdin=b"n\n")
+    refused = await cli(settings, "dlq", "purge", "-d", DOMAIN, "--all", stdin=b"n\n")
     assert refused.exit_code == 1
-    assert await bus.depth(topology.dlq_name(DOMAIN)) == 2
-    purged = await cli(settings, "dlq", "purge", "-d", DOMAIN, "--yes")
+    assert await held(settings) == 2
+    purged = await cli(settings, "dlq", "purge", "-d", DOMAIN, "--all", "--yes")
     assert purged.exit_code == 0, purged.output
     assert "purged 2 message(s)" in purged.stdout
-    assert await bus.depth(topology.dlq_name(DOMAIN)) == 0
+    assert await held(settings) == 0
 
     assert [(r["action"], r["filter"], r["messages"], r["actor"])
             for r in await audit_rows(str(settings.database_url))] == [
         ("replay", {"reason": "schema_invalid"}, 1, getpass.getuser()),
-        ("purge", {}, 2, getpass.getuser())]
+        ("purge", {"all": True}, 2, getpass.getuser())]

@@ -28,6 +28,7 @@ def test_screen_says_where_the_figures_come_from_and_flags_the_dlq() -> None:
     report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "amqp",
               "source_note": "management API unavailable (refused)", "lag_window_s": 300,
               "overdue_reviews": 3, "domains": {"settlement": domain},
+              "unroutable": {"name": "haodian.unroutable", "ready": 2, "kept": 5, "total": 7},
               "workers": [{"host": "h1", "pid": 42, "domains": ["settlement"],
                            "started_at": "2026-01-01T00:00:00", "seen_s_ago": 1.2,
                            "messages_done": 5000}]}
@@ -37,3 +38,20 @@ def test_screen_says_where_the_figures_come_from_and_flags_the_dlq() -> None:
     assert "AMQP passive declares" in text and "management API unavailable" in text
     assert "1,200" in text and "40 ms" in text and "5,000" in text
     assert "overdue certification reviews: 3" in text
+    assert "haodian.unroutable" in text and "7" in text and "kept 5" in text
+
+
+def test_untrusted_host_names_are_printed_literally() -> None:
+    crafted = "[/x][link=https://evil]h[/link]\x1b]0;title\x07\x1b[2J"
+    report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "amqp",
+              "source_note": "note \x1b[2J", "lag_window_s": 300, "overdue_reviews": 0,
+              "domains": {},
+              "unroutable": {"name": "haodian.unroutable", "ready": 0, "kept": 0, "total": 0},
+              "workers": [{"host": crafted, "pid": 1, "domains": ["[b]x"],
+                           "started_at": "2026-01-01T00:00:00", "seen_s_ago": 1.0,
+                           "messages_done": 0}]}
+    console = Console(width=300, record=True)
+    console.print(render(report))
+    text = console.export_text()
+    assert "[/x][link=https://evil]h[/link]\\x1b]0;title\\x07\\x1b[2J" in text
+    assert "[b]x" in text and "note \\x1b[2J" in text and "\x1b" not in text

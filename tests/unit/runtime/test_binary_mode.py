@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 import pytest
 
+from workers.registry import all_routes
 from workers.runtime.decode import (
     Decoded,
     Rejected,
@@ -14,7 +15,6 @@ from workers.runtime.decode import (
     is_binary,
     to_structured,
 )
-from workers.tools.publisher import all_routes
 
 T = "2021-08-03T10:15:00+08:00"
 DATA = {"order_id": "o-1", "store_id": "s-1", "buyer_id": "u-9", "amount_fen": 129900,

@@ -1,6 +1,6 @@
 """A binary-mode message the broker dead-lettered is named by its cloudEvents headers."""
 
-from workers.tools.dlq import _binary_mode_ids
+from workers.runtime.describe import binary_mode_ids as _binary_mode_ids
 
 
 def test_binary_mode_headers_name_the_event() -> None:

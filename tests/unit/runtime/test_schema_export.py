@@ -15,9 +15,9 @@ from handlers.base import Incoming, Result
 from schema.envelope import ResultEnvelope
 from workers.cli.app import app
 from workers.contract.schema_export import catalogue, export
+from workers.registry import all_routes
 from workers.runtime import outbox
 from workers.runtime.decode import Decoded, decode
-from workers.tools.publisher import all_routes
 
 # docs/rules.md §2.3 and §2.4, copied here on purpose: the export must follow the catalogue.
 CATALOGUE_INPUTS = {

@@ -3,8 +3,8 @@
 Access: the token as `Authorization: Bearer <token>`, or once as /?token=<token>, which
 sets an HttpOnly, SameSite=Strict cookie and redirects to / (the token leaves the URL).
 Replay and purge are POSTs with a JSON body {"reason", "confirm": true} and the
-X-Haodian-Action header, which no cross-site form can send; each writes its audit row
-through workers/dlq.py."""
+X-Haodian-Action header, which no cross-site form can send; a purge names a reason or
+says "all": true. Each writes its audit row through workers/tools/dlq.py."""
 
 import asyncio
 import contextlib
@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from workers import topology
 from workers.ops import scale, status
 from workers.ops.monitor import assets, data, page
 from workers.settings import OpsSettings, Settings
@@ -44,6 +45,7 @@ class Monitor:
                  management_url: str | None) -> None:
         self.s, self.ops, self.token = s, ops, token
         self.domains = list(domains)
+        self.places = [*self.domains, topology.UNROUTABLE_PLACE]
         self.management_url = management_url
         self._status: tuple[float, dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
@@ -73,23 +75,27 @@ class Monitor:
             return response
         if not self.authorized(request):
             return HTMLResponse(page.refused(), 401)
-        report, groups, business = await asyncio.gather(
-            self.report(), data.dlq_groups(str(self.s.amqp_url), self.domains),
-            data.business(str(self.s.database_url)))
+        groups = await self.dlq_groups()  # ingests first: the figures below then agree
+        report, business = await asyncio.gather(self.report(),
+                                                data.business(str(self.s.database_url)))
         return HTMLResponse(page.page(report, groups, business, assets.CSS))
 
     async def api_status(self, request: Request) -> Response:
         return json_response(await self.report())
 
+    async def dlq_groups(self) -> dict[str, list[dict[str, Any]]]:
+        return await data.dlq_groups(str(self.s.amqp_url), str(self.s.database_url),
+                                     self.places)
+
     async def api_dlq(self, request: Request) -> Response:
-        return json_response(await data.dlq_groups(str(self.s.amqp_url), self.domains))
+        return json_response(await self.dlq_groups())
 
     async def api_business(self, request: Request) -> Response:
         return json_response(await data.business(str(self.s.database_url)))
 
     async def dlq_action(self, request: Request) -> Response:
         domain, action = request.path_params["domain"], request.path_params["action"]
-        if domain not in self.domains or action not in ("replay", "purge"):
+        if domain not in self.places or action not in ("replay", "purge"):
             return json_response({"error": "unknown domain or action"}, 404)
         if request.headers.get("x-haodian-action") != "1":
             return json_response({"error": "X-Haodian-Action header missing"}, 403)
@@ -100,12 +106,22 @@ class Monitor:
         if not isinstance(body, dict) or body.get("confirm") is not True:
             return json_response({"error": "not confirmed"}, 400)
         reason = body.get("reason")
-        flt = dlq.Filter(reason=reason if isinstance(reason, str) else None)
+        try:
+            flt = dlq.Filter(reason=reason if isinstance(reason, str) else None,
+                             everything=body.get("all") is True)
+            if action == "purge":
+                dlq.check_purge(flt)
+        except dlq.DlqError as exc:
+            return json_response({"error": str(exc)}, 400)
         actor = f"monitor@{request.client.host if request.client else '?'}"
         run = dlq.replay if action == "replay" else dlq.purge
-        count = await run(str(self.s.amqp_url), str(self.s.database_url), domain, flt, actor)
-        log.info("dlq_action_done", action=action, domain=domain, reason=reason, count=count,
-                 actor=actor)
+        try:
+            count = await run(str(self.s.amqp_url), str(self.s.database_url), domain, flt,
+                              actor)
+        except dlq.DlqError as exc:
+            return json_response({"error": str(exc)}, 409)
+        log.info("dlq_action_done", action=action, domain=domain, filter=flt.as_json(),
+                 count=count, actor=actor)
         return json_response({"action": action, "domain": domain, "count": count})
 
     async def script(self, request: Request) -> Response:

@@ -66,6 +66,10 @@ async function poll() {
     if (!r.ok) return;
     const report = await r.json();
     document.getElementById("generated").textContent = report.generated_at.slice(0, 19);
+    for (const key of ["ready", "kept"]) {
+      const el = document.getElementById(`unroutable-${key}`);
+      if (el) el.textContent = fmt(key, report.unroutable[key]);
+    }
     for (const [domain, d] of Object.entries(report.domains)) {
       for (const key of KEYS) {
         const el = document.getElementById(`q-${domain}-${key}`);
@@ -84,7 +88,8 @@ async function poll() {
 async function act(button) {
   const {action, domain, reason, count} = button.dataset;
   const what = action === "replay" ? "Replay" : "Delete for good";
-  const question = `${what} ${count} message(s) with reason ${reason} from haodian.${domain}.dlq?`;
+  const where = domain === "unroutable" ? "haodian.unroutable" : `haodian.${domain}.dlq`;
+  const question = `${what} ${count} message(s) with reason ${reason} from ${where}?`;
   if (!window.confirm(question)) return;
   const out = document.getElementById("action-result");
   out.textContent = `${action} running…`;

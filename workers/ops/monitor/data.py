@@ -14,23 +14,23 @@ CERT = load_queries("certification")
 DAYS = 14
 
 
-async def dlq_groups(amqp_url: str, domains: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per domain, its dead letters grouped by reason: count, types, latest, sample ids."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for domain in domains:
-        by_reason: dict[str, dict[str, Any]] = {}
-        for d in await dlq.list_dead_letters(amqp_url, domain, dlq.Filter()):
-            g = by_reason.setdefault(d.reason, {"reason": d.reason, "count": 0, "types": set(),
-                                                "latest": "", "event_ids": [], "detail": ""})
-            g["count"] += 1
-            g["types"].add(d.type or "?")
-            g["latest"] = max(g["latest"], d.rejected_at)
-            g["detail"] = g["detail"] or d.detail[:200]
-            if len(g["event_ids"]) < 3 and d.event_id:
-                g["event_ids"].append(d.event_id)
-        groups[domain] = [{**g, "types": sorted(g["types"])}
-                          for g in sorted(by_reason.values(), key=lambda g: -g["count"])]
-    return groups
+async def dlq_groups(amqp_url: str, database_url: str, places: Sequence[str]
+                     ) -> dict[str, list[dict[str, Any]]]:
+    """Per place (each domain, then unroutable), its dead letters grouped by reason: count,
+    types, latest, sample ids. What waits in the broker is ingested first."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await dlq.ingest(amqp_url, conn, places)
+        rows = await dlq.groups(conn, places)
+    finally:
+        await conn.close()
+    found: dict[str, list[dict[str, Any]]] = {p: [] for p in places}
+    for r in rows:
+        found[r["place"]].append({
+            "reason": r["reason"], "count": r["count"], "types": sorted(r["types"]),
+            "latest": r["latest"].isoformat(), "event_ids": list(r["event_ids"] or []),
+            "detail": r["detail"] or ""})
+    return found
 
 
 async def business(database_url: str) -> dict[str, Any]:

@@ -58,11 +58,15 @@ def queues_section(report: dict[str, Any]) -> str:
         f'<figure><figcaption>{escape(n)}: ready, unacked, ack/s</figcaption>'
         f'<canvas id="chart-{escape(n)}" width="360" height="140"></canvas></figure>'
         for n in domains)
+    u = report["unroutable"]
+    unroutable = (f'<p>{escape(u["name"])} (no domain took them): waiting '
+                  f'<span id="unroutable-ready">{u["ready"]:,}</span>, kept '
+                  f'<span id="unroutable-kept">{u["kept"]:,}</span></p>')
     return (f'<section><h2>Queues</h2><p class="muted">figures from <span id="source">'
             f'{escape(source)}</span>, updated <span id="generated">'
             f'{escape(report["generated_at"][:19])}</span></p>'
-            + _table(["", *domains], rows, "queues") + f'<div class="charts">{charts}</div>'
-            "</section>")
+            + _table(["", *domains], rows, "queues") + unroutable
+            + f'<div class="charts">{charts}</div></section>')
 
 
 def dlq_section(groups: dict[str, list[dict[str, Any]]]) -> str:

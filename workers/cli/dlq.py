@@ -88,10 +88,10 @@ def dlq_purge(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None
     """Delete matching dead letters for good (audited)."""
     from workers.tools.dlq import purge
 
+    s = settings()  # a bad setting is said before the question, not after
     if not yes:
         typer.confirm(f"Delete matching dead letters of haodian.{domain}.dlq for good?",
                       abort=True)
-    s = settings()
     n = run(purge(str(s.amqp_url), str(s.database_url), domain,
                   _filter(reason, type_, event_id, limit), getpass.getuser()))
     console.print(f"purged {n} message(s) from haodian.{domain}.dlq")

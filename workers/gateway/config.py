@@ -28,7 +28,7 @@ class GatewaySettings(BaseSettings):
     # the headers; an idle keep-alive connection is closed after keep_alive_s.
     header_timeout_s: float = Field(default=10.0, gt=0, le=300)
     body_timeout_s: float = Field(default=30.0, gt=0, le=600)
-    keep_alive_s: float = Field(default=5.0, gt=0, le=300)
+    keep_alive_s: int = Field(default=5, ge=1, le=300)
     max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
     # Open connections (and requests in flight) at once; beyond, requests answer 503.
     max_connections: int = Field(default=500, ge=1, le=100_000)

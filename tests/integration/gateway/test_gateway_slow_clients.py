@@ -142,6 +142,8 @@ async def test_slow_headers_and_bodies_are_closed_while_a_normal_client_is_serve
     lines = served.lines()
     reasons = [line.get("reason") for line in lines if line["event"] == "request_answered"]
     assert reasons.count("header_timeout") == 22
+    timed_out = [line["duration_ms"] for line in lines if line.get("reason") == "header_timeout"]
+    assert min(timed_out) >= TIMEOUT_S * 1000 - 50  # never before the deadline
     assert reasons.count("body_timeout") == 10
     assert reasons.count("token_missing") == 10
     assert sum(line["event"] == "connection_closed" for line in lines) == 10

@@ -119,8 +119,10 @@ class GuardedHttp(HttpToolsProtocol):
                 f"HTTP/1.1 {status} {_REASON_PHRASES[status]}\r\n"
                 "content-type: application/json\r\nconnection: close\r\n"
                 f"content-length: {len(body)}\r\n\r\n".encode() + body)
-        log.info("request_answered", method=None, path=None, status=status, reason=reason,
-                 duration_ms=self._elapsed_ms())
+            log.info("request_answered", method=None, path=None, status=status,
+                     reason=reason, duration_ms=self._elapsed_ms())
+        else:  # a pipelined request behind an answer still being written: cut it off
+            log.info("connection_closed", reason=reason, duration_ms=self._elapsed_ms())
         self.transport.close()
 
     def _elapsed_ms(self) -> float:

@@ -1,34 +1,24 @@
-"""structlog configuration: JSON lines (or console), with identity numbers masked."""
+"""Logging set-up: structlog and the standard library's loggers, one JSON line each, masked."""
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 import structlog
+from structlog.typing import Processor
 
-# UUIDs are matched first only to be left alone: their last group can be 12 digits.
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_ID_LIKE = (r"\d{17}[\dXx]"  # resident id (GB 11643-1999)
-            r"|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"  # USCC (GB 32100-2015)
-            r"|\d{12,19}")  # credential numbers, legacy 15-digit ids, bank cards
-# ASCII boundaries, not \b: in "身份证110105…" the digits follow a word character.
-_SENSITIVE = re.compile(
-    rf"(?<![0-9A-Za-z])(?:(?P<uuid>{_UUID})|(?P<id>{_ID_LIKE}))(?![0-9A-Za-z])")
+from workers.masking import mask
+
+__all__ = ["HIDDEN", "LIBRARY_LOGGERS", "configure", "mask"]
+
 _SENSITIVE_KEYS = ("id_number", "credential", "uscc", "password", "passwd", "secret", "token")
 HIDDEN = "***"
-
-
-def _mask_match(m: re.Match[str]) -> str:
-    found = m[0]
-    return found if m["uuid"] else found[:3] + "*" * (len(found) - 5) + found[-2:]
-
-
-def mask(text: str) -> str:
-    """Keep the first 3 and last 2 characters of anything that looks like an id number."""
-    return _SENSITIVE.sub(_mask_match, text)
+# Libraries that log through the standard library; their lines go through the same
+# processors as ours (their own handlers and levels are reset).
+LIBRARY_LOGGERS = ("asyncpg", "aiormq", "aio_pika", "uvicorn", "uvicorn.access",
+                   "uvicorn.error")
 
 
 def _is_sensitive_key(key: object) -> bool:
@@ -56,24 +46,52 @@ def _mask_processor(
     return event_dict
 
 
+def _record_fields(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A standard-library record's logger name (ours carry theirs as bound fields)."""
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord):
+        event_dict.setdefault("logger", record.name)
+    return event_dict
+
+
 def _dumps(obj: Any, **_: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
 
+class _Handler(logging.StreamHandler[TextIO]):
+    """Ours on the root logger, so configure() replaces it rather than adding another."""
+
+
 def configure(level: str = "info", fmt: str = "json") -> None:
-    renderer: Any = (structlog.processors.JSONRenderer(serializer=_dumps) if fmt == "json"
-                     else structlog.dev.ConsoleRenderer(colors=False))
+    """structlog's loggers and the standard library's (asyncpg, aiormq, aio_pika, uvicorn)
+    render through the same processors to stderr: timestamp, level, exception text,
+    masking, then JSON (or console) lines."""
+    renderer: Processor = (structlog.processors.JSONRenderer(serializer=_dumps)
+                           if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False))
+    shared: list[Processor] = [structlog.contextvars.merge_contextvars,
+                               structlog.processors.add_log_level,
+                               structlog.processors.TimeStamper(fmt="iso", utc=True)]
+    tail: list[Processor] = [structlog.processors.format_exc_info, _mask_processor, renderer]
+    numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            _mask_processor,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]),
+        processors=[*shared, *tail],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    handler = _Handler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, _record_fields],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail]))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.setLevel(logging.NOTSET)
+        library.propagate = True

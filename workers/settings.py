@@ -5,14 +5,70 @@
     load()        reads any of them (and the gateway's own); a bad variable is named
 """
 
-from typing import Annotated, Any, TypeVar
+import logging
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AnyUrl, Field, UrlConstraints, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import orjson
+from pydantic import (
+    AfterValidator,
+    AnyUrl,
+    BeforeValidator,
+    Field,
+    UrlConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 AmqpUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["amqp", "amqps"])]
 PostgresUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["postgresql", "postgres"])]
+
+
+def _json(example: str) -> Callable[[Any], Any]:
+    """Parses a complex setting's environment text as JSON here rather than in
+    pydantic-settings, whose own parse error names no variable and stops at the first."""
+    def parse(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise ValueError(f"not JSON; write it like {example}") from None
+    return parse
+
+
+def _log_level(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    names = [n.lower() for n in logging.getLevelNamesMapping() if n != "NOTSET"]
+    if value.lower() not in names:
+        raise ValueError(f"unknown log level; one of {', '.join(sorted(names))}")
+    return value.lower()
+
+
+_HOST = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def _host(value: str) -> str:
+    if not _HOST.fullmatch(value):
+        raise ValueError("not a host name or IP address (e.g. 127.0.0.1 or 0.0.0.0)")
+    return value
+
+
+def _http_url_or_empty(value: str) -> str:
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise ValueError("not an http(s) URL such as http://guest:guest@127.0.0.1:15672 "
+                         "(or empty for none)")
+    return value
+
+
+LogLevel = Annotated[str, BeforeValidator(_log_level)]
+Host = Annotated[str, AfterValidator(_host)]
 
 
 class Settings(BaseSettings):
@@ -30,7 +86,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=2, le=100)
 
     # Durable retries: attempt n waits retry_delays_s[n-1]; past the last, the DLQ.
-    retry_delays_s: tuple[int, ...] = (1, 5, 30, 120, 600)
+    retry_delays_s: Annotated[tuple[int, ...], NoDecode, BeforeValidator(_json("[1, 5, 30]"))
+                              ] = (1, 5, 30, 120, 600)
     # A message redelivered this often by the broker (a worker died on it) is poison.
     max_redeliveries: int = Field(default=5, ge=1)
     chunk_size: int = Field(default=500, ge=1)
@@ -39,8 +96,8 @@ class Settings(BaseSettings):
     dlq_ingest: bool = True
     dlq_ingest_interval_s: float = Field(default=1.0, gt=0)
 
-    log_level: str = "info"
-    log_format: str = Field(default="json", pattern="^(json|console)$")
+    log_level: LogLevel = "info"
+    log_format: Literal["json", "console"] = "json"
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0 = no metrics server
 
     @field_validator("retry_delays_s")
@@ -67,7 +124,7 @@ class OpsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HAODIAN_", extra="ignore", frozen=True)
 
-    metrics_host: str = "127.0.0.1"  # 0.0.0.0 where Prometheus scrapes from another host
+    metrics_host: Host = "127.0.0.1"  # 0.0.0.0 where Prometheus scrapes from another host
     probe_interval_s: float = Field(default=5.0, gt=0)
     outbox_stuck_s: float = Field(default=60.0, gt=0)  # oldest unpublished result older = unready
 
@@ -78,36 +135,63 @@ class OpsSettings(BaseSettings):
     restart_backoff_s: float = Field(default=1.0, gt=0)  # supervisor: first restart delay
     restart_backoff_max_s: float = Field(default=30.0, gt=0)
 
-    management_url: str = "http://guest:guest@127.0.0.1:15672"
+    management_url: Annotated[str, AfterValidator(_http_url_or_empty)] = (
+        "http://guest:guest@127.0.0.1:15672")
     management_timeout_s: float = Field(default=2.0, gt=0)
     lag_window_s: int = Field(default=300, gt=0)  # status: end-to-end lag percentiles over this
 
-    throughput_per_process: dict[str, float] = Field(default_factory=lambda: dict(
-        DEFAULT_THROUGHPUT))
+    throughput_per_process: Annotated[
+        dict[str, Annotated[float, Field(gt=0)]], NoDecode,
+        BeforeValidator(_json('{"settlement": 2300}'))] = Field(
+            default_factory=lambda: dict(DEFAULT_THROUGHPUT))
     target_lag_s: float = Field(default=60.0, gt=0)
 
-    monitor_host: str = "127.0.0.1"
+    monitor_host: Host = "127.0.0.1"
     monitor_port: int = Field(default=8765, ge=0, le=65535)
     monitor_token: str | None = None
 
+    @field_validator("throughput_per_process")
+    @classmethod
+    def _known_domains(cls, rates: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(rates) - set(DEFAULT_THROUGHPUT))
+        if unknown:
+            raise ValueError(f"unknown domain {', '.join(unknown)}; domains are "
+                             f"{', '.join(DEFAULT_THROUGHPUT)}")
+        return rates
+
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
+    """Settings are missing or malformed: `problems` has one line per bad variable, naming
+    it (the value itself is never repeated: it may be a secret)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+        self.problems = problems
 
 
 S = TypeVar("S", bound=BaseSettings)
+_SOURCE_FIELD = re.compile(r'field "([^"]+)"')
 
 
 def load(model: type[S], **overrides: Any) -> S:
     """`model` from the environment, with the given overrides (None = not overridden);
     a SettingsError names every bad variable and its problem."""
+    prefix = str(model.model_config.get("env_prefix", ""))
     try:
         return model(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        prefix = str(model.model_config.get("env_prefix", ""))
-        lines = [f"{prefix}{str(e['loc'][0]).upper() if e['loc'] else ''}: {e['msg']}"
-                 for e in exc.errors()]
-        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+        by_variable: dict[str, list[str]] = {}
+        for e in exc.errors():
+            name = f"{prefix}{str(e['loc'][0]).upper()}" if e["loc"] else model.__name__
+            where = "".join(f"[{p}]" for p in e["loc"][1:])
+            msg = e["msg"].removeprefix("Value error, ")
+            by_variable.setdefault(name, []).append(f"{where}: {msg}" if where else msg)
+        raise SettingsError([f"{name}: {'; '.join(msgs)}"
+                             for name, msgs in by_variable.items()]) from None
+    except SourceError as exc:  # a source that parses before validation (a .env file, …)
+        found = _SOURCE_FIELD.search(str(exc))
+        name = f"{prefix}{found[1].upper()}" if found else model.__name__
+        raise SettingsError([f"{name}: cannot be parsed ({exc.__cause__ or exc})"]) from None
 
 
 def load_settings(**overrides: Any) -> Settings:

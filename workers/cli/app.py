@@ -1,22 +1,19 @@
 """The `haodian` command line: one console script for every operation."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from workers import logs
 from workers.cli import ops, publish
-from workers.cli.common import console, err, run, settings
+from workers.cli.common import console, err, run, settings, settings_and
 from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
 from workers.cli.ledger import ledger_app
 from workers.cli.printable import shown
 from workers.cli.schema import schema_app
-from workers.settings import Settings
-
-if TYPE_CHECKING:
-    pass
+from workers.settings import OpsSettings, Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="haodian: event-processing workers for a social-commerce platform.")
@@ -63,8 +60,9 @@ def worker(
     from workers.registry import RegistryError, resolve
     from workers.runtime.worker import Worker
 
-    s = settings(prefetch=prefetch, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
-                 grace_period_s=grace_period_s, metrics_port=metrics_port)
+    s, ops = settings_and(OpsSettings, prefetch=prefetch, batch_size=batch_size,
+                          batch_wait_ms=batch_wait_ms, grace_period_s=grace_period_s,
+                          metrics_port=metrics_port)
     logs.configure(s.log_level, s.log_format)
     try:
         domains = resolve(domain)
@@ -72,22 +70,21 @@ def worker(
         err.print(f"[red]{shown(exc)}[/red]")
         raise typer.Exit(2) from None
     if processes is not None:
-        raise typer.Exit(_supervise(s, processes, burst, [f"--domain={d}" for d in domain] + [
+        raise typer.Exit(_supervise(s, ops, processes, burst, [f"--domain={d}" for d in domain] + [
             f"--{name.replace('_', '-')}={value}" for name, value in (
                 ("prefetch", prefetch), ("batch_size", batch_size),
                 ("batch_wait_ms", batch_wait_ms), ("grace_period_s", grace_period_s))
             if value is not None]))
-    raise typer.Exit(run(Worker(s, domains, burst=burst).run()))
+    raise typer.Exit(run(Worker(s, domains, burst=burst, ops=ops).run()))
 
 
-def _supervise(s: Settings, processes: int, burst: bool, worker_args: list[str]) -> int:
+def _supervise(s: Settings, ops: OpsSettings, processes: int, burst: bool,
+               worker_args: list[str]) -> int:
     from workers.ops.supervisor import Supervisor, child_command
-    from workers.settings import load_ops_settings
 
     if burst:
         err.print("[red]--burst runs one process: leave out --processes[/red]")
         return 2
-    ops = load_ops_settings()
     return run(Supervisor(lambda slot: child_command(worker_args, s.metrics_port, slot),
                           processes, s.grace_period_s, ops.restart_backoff_s,
                           ops.restart_backoff_max_s).run())
@@ -110,8 +107,10 @@ def bench(
 ) -> None:
     """Throughput, latency, CPU and memory against the bare baseline (docs/rules.md §5)."""
     from workers.bench.suite import bench_domain, print_report, save
+    from workers.gateway.config import GatewaySettings
 
-    s = settings()
+    # The processes it starts (workers, a gateway) read their settings too: check them now.
+    s, _ = settings_and(GatewaySettings if domain == "gateway" else OpsSettings)
     logs.configure("warning", "console")
     if domain == "gateway":  # events/s through `haodian gateway` beside bare AMQP publishing
         from workers.bench.gateway import bench_gateway, print_gateway_report
@@ -136,9 +135,9 @@ def demo(
     """Run a realistic workload end to end on the local services and print a summary."""
     from workers.demo.run import run_demo
 
-    s = settings()
+    s, ops = settings_and(OpsSettings)
     logs.configure("error", "console")  # the demo's own output tells the story
-    raise typer.Exit(run(run_demo(s, console, orders=orders, start_worker=worker)))
+    raise typer.Exit(run(run_demo(s, console, orders=orders, start_worker=worker, ops=ops)))
 
 
 # Commands that live in their own modules, after the ones above in `haodian --help`.

@@ -178,10 +178,10 @@ def dlq_purge(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None
     except DlqError as exc:
         err.print(f"[red]{shown(exc)}[/red]")
         raise typer.Exit(2) from None
+    s = settings()  # a bad setting is said before the question, not after
     if not yes:
         what = "EVERY dead letter" if all_ else "matching dead letters"
         typer.confirm(f"Delete {what} of {_where(place)} for good?", abort=True)
-    s = settings()
     try:
         n = run(purge(str(s.amqp_url), str(s.database_url), place, flt, getpass.getuser()))
     except DlqError as exc:

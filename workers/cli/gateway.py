@@ -6,9 +6,8 @@ import typer
 from rich.table import Table
 
 from workers import logs
-from workers.cli.common import console, err, run, settings
+from workers.cli.common import console, err, run, settings, settings_and
 from workers.cli.printable import shown
-from workers.settings import SettingsError
 
 gateway_app = typer.Typer(no_args_is_help=True, help="The HTTP gateway for CloudEvents.")
 token_app = typer.Typer(no_args_is_help=True, help="Per-source gateway tokens.")
@@ -22,14 +21,9 @@ def gateway_serve(
 ) -> None:
     """Accept CloudEvents over HTTP; 202 once the broker confirmed each one."""
     from workers.gateway.commands import serve
-    from workers.gateway.config import load_gateway_settings
+    from workers.gateway.config import GatewaySettings
 
-    s = settings()
-    try:
-        config = load_gateway_settings()
-    except SettingsError as exc:
-        err.print(f"[red]{shown(exc, lines=True)}[/red]")
-        raise typer.Exit(2) from None
+    s, config = settings_and(GatewaySettings)
     logs.configure(s.log_level, s.log_format)
     raise typer.Exit(run(serve(s, config, host, port)))
 

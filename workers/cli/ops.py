@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from workers import logs
-from workers.cli.common import console, err, run, settings
+from workers.cli.common import console, err, run, settings_and
 from workers.cli.printable import shown
+from workers.settings import OpsSettings
 
 
 def _domains(domain: list[str]) -> list[str]:
@@ -44,9 +45,7 @@ def status(
     import orjson
 
     from workers.ops import status as ops_status
-    from workers.settings import load_ops_settings
-
-    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    (s, ops), names = settings_and(OpsSettings), _domains(domain)
     logs.configure("warning", "console")
     url = ops.management_url if management_url is None else management_url
     if watch:
@@ -78,9 +77,7 @@ def scale_advise(
     import orjson
 
     from workers.ops.scale import measure
-    from workers.settings import load_ops_settings
-
-    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    (s, ops), names = settings_and(OpsSettings), _domains(domain)
     advice = run(measure(str(s.amqp_url), str(s.database_url), ops, names, target_lag_s,
                          window_s))
     if json_:
@@ -106,9 +103,7 @@ def monitor(
     """HTTP dashboard: live queues, DLQ by reason (replay/purge), workers, business panels.
     Needs HAODIAN_MONITOR_TOKEN; open /?token=… once."""
     from workers.ops.monitor.app import Monitor, serve
-    from workers.settings import load_ops_settings
-
-    s, ops, names = settings(), load_ops_settings(), _domains(domain)
+    (s, ops), names = settings_and(OpsSettings), _domains(domain)
     if not ops.monitor_token:
         err.print("[red]HAODIAN_MONITOR_TOKEN is not set: the dashboard refuses to run "
                   "without a token[/red]")

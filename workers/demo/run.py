@@ -34,7 +34,7 @@ from workers.demo.events import DLQ, INBOX, Phase, Planned, Story
 from workers.demo.money import NOW, SECOND_RUN_AT, Trade
 from workers.registry import resolve
 from workers.runtime.worker import Worker
-from workers.settings import Settings
+from workers.settings import OpsSettings, Settings
 from workers.tools.dlq import Filter, list_dead_letters
 from workers.tools.ledger import verify
 from workers.tools.migrate import migrate_all
@@ -304,7 +304,8 @@ async def _stop(worker: Worker, task: "asyncio.Task[int]") -> None:
 
 async def run_demo(settings: Settings, console: Console, *, orders: int = 3000,
                    applications: int = 300, tag: str | None = None,
-                   phase_timeout_s: float = 60.0, start_worker: bool = True) -> int:
+                   phase_timeout_s: float = 60.0, start_worker: bool = True,
+                   ops: OpsSettings | None = None) -> int:
     """Run the whole story once; 0 when everything went as the story says. Without
     `start_worker`, `haodian worker` processes already running must do the work."""
     if orders < MIN_ORDERS:
@@ -315,7 +316,7 @@ async def run_demo(settings: Settings, console: Console, *, orders: int = 3000,
     applied = await migrate_all(settings)
     console.print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}; "
                   "topology declared")
-    worker = Worker(settings, resolve(["all"])) if start_worker else None
+    worker = Worker(settings, resolve(["all"]), ops=ops) if start_worker else None
     worker_task = asyncio.create_task(worker.run(), name="demo-worker") if worker else None
     aborted: str | None = None
     reports: list[PhaseReport] = []

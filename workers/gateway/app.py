@@ -1,6 +1,7 @@
 """The gateway's Starlette application: authenticate, read, validate, publish, answer.
 
-    401 no/unknown token -> 413 body too large -> 415/400 unreadable (binding) ->
+    401 no/unknown token -> 413 body too large, 408 body too slow -> 415/400 unreadable
+    (binding; 400 also for ce- headers repeated with different values) ->
     400 invalid event (workers' reason codes) -> 403 source is not the token's ->
     publish with confirms -> 202, or 503 when the broker did not confirm.
 """
@@ -53,6 +54,7 @@ def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = 
 def _refused(request: Request, refusal: Refusal, **ids: str | None) -> Response:
     request.state.reason = refusal.reason
     headers = ({"WWW-Authenticate": 'Bearer realm="haodian"'} if refusal.status == 401
+               else {"Connection": "close"} if refusal.status == 408  # the body is unread
                else None)
     return _answer(refusal.status, {"status": refusal.status, "reason": refusal.reason,
                                     "detail": refusal.detail, **ids}, headers)
@@ -76,21 +78,24 @@ async def _authenticate(gateway: Gateway, request: Request) -> str | Refusal:
 
 async def _read_body(gateway: Gateway, request: Request) -> bytes | Refusal:
     """The body, refused with 413 as soon as it is over the limit (before reading it all
-    when Content-Length says so)."""
-    limit = gateway.config.max_body_bytes
+    when Content-Length says so), and with 408 when it does not arrive in time."""
+    limit, timeout_s = gateway.config.max_body_bytes, gateway.config.body_timeout_s
     too_large = Refusal(413, "body_too_large", f"the body is over {limit} bytes")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return too_large
     chunks, size = [], 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return too_large
-            chunks.append(chunk)
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return too_large
+                chunks.append(chunk)
     except ClientDisconnect:  # nobody reads the answer; the log says what happened
         return Refusal(400, "body_incomplete", "the client left before sending the body")
+    except TimeoutError:
+        return Refusal(408, "body_timeout", f"the body did not arrive within {timeout_s:g} s")
     return b"".join(chunks)
 
 

@@ -34,11 +34,19 @@ class Refusal:
     detail: str
 
 
-def binary_attributes(headers: Mapping[str, str]) -> dict[str, str]:
-    """ce-* headers -> context attributes (names lower-cased, values percent-decoded)."""
-    return {name[len(HEADER_PREFIX):].lower(): unquote(value)
-            for name, value in headers.items()
-            if name.lower().startswith(HEADER_PREFIX) and len(name) > len(HEADER_PREFIX)}
+def binary_attributes(headers: Mapping[str, str]) -> dict[str, str] | Refusal:
+    """ce-* headers -> context attributes (names lower-cased, values percent-decoded). A
+    header repeated with another value is refused, as over AMQP: which one the sender
+    meant is unknowable; repeated with the same value it is one attribute."""
+    found: dict[str, str] = {}
+    for name, value in headers.items():  # Starlette's items() keeps repeated headers
+        if not name.lower().startswith(HEADER_PREFIX) or len(name) <= len(HEADER_PREFIX):
+            continue
+        attribute, decoded = name[len(HEADER_PREFIX):].lower(), unquote(value)
+        if found.setdefault(attribute, decoded) != decoded:
+            return Refusal(400, "envelope_invalid", f"header {HEADER_PREFIX}{attribute} "
+                           "given twice with different values")
+    return found
 
 
 def _binary(attributes: dict[str, str], content_type: str | None, body: bytes
@@ -63,6 +71,8 @@ def read_single(headers: Mapping[str, str], body: bytes) -> bytes | Refusal:
         return Refusal(415, "content_type_unsupported",
                        f"{BATCH} goes to POST /events:batch")
     attributes = binary_attributes(headers)
+    if isinstance(attributes, Refusal):
+        return attributes
     if attributes:
         return _binary(attributes, content_type, body)
     if kind in ("", JSON):

@@ -1,7 +1,6 @@
 """What `haodian gateway serve` and `haodian gateway token add|list|revoke` run."""
 
 import asyncio
-import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -14,18 +13,11 @@ import uvicorn
 from workers.gateway import tokens
 from workers.gateway.app import create_app
 from workers.gateway.config import GatewaySettings
+from workers.gateway.guard import Limits, guarded
 from workers.settings import Settings, redact
 
 T = TypeVar("T")
 log = structlog.get_logger("haodian.gateway")
-
-
-class _ServerLogs(logging.Handler):
-    """uvicorn's own warnings (malformed requests, shutdown) as structlog lines too."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log.log(record.levelno, "server_logged", logger=record.name,
-                message=record.getMessage())
 
 
 class _Server(uvicorn.Server):
@@ -45,16 +37,17 @@ class _Server(uvicorn.Server):
 
 
 async def serve(settings: Settings, config: GatewaySettings, host: str, port: int) -> int:
-    """Serve until SIGINT/SIGTERM; in-flight requests get 10 s to finish."""
-    server_log = logging.getLogger("uvicorn")
-    server_log.handlers[:] = [_ServerLogs()]
-    server_log.setLevel(logging.WARNING)
-    server_log.propagate = False
+    """Serve until SIGINT/SIGTERM; in-flight requests get 10 s to finish. uvicorn's own
+    log lines go through workers.logs (configured by the command)."""
+    limits = Limits(config.header_timeout_s, config.body_timeout_s, config.max_header_bytes)
     server = _Server(uvicorn.Config(
-        create_app(settings, config), host=host, port=port, access_log=False,
-        log_config=None, lifespan="on", timeout_graceful_shutdown=10, server_header=False))
+        create_app(settings, config), host=host, port=port, http=guarded(limits),
+        access_log=False, log_config=None, lifespan="on", timeout_graceful_shutdown=10,
+        server_header=False, timeout_keep_alive=config.keep_alive_s,
+        limit_concurrency=config.max_connections))
     log.info("gateway_starting", host=host, port=port, amqp_url=redact(settings.amqp_url),
-             max_body_bytes=config.max_body_bytes)
+             max_body_bytes=config.max_body_bytes, max_connections=config.max_connections,
+             header_timeout_s=config.header_timeout_s, body_timeout_s=config.body_timeout_s)
     await server.serve()
     log.info("gateway_stopped")
     return 0 if server.started else 1

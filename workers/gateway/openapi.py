@@ -79,8 +79,11 @@ _REFUSALS = {
     "400": "invalid event or unreadable body; `reason` is the workers' reason code",
     "401": "no bearer token, or an unknown or revoked one",
     "403": "the event's `source` is not the token's source",
+    "408": "the headers or the body did not arrive within the time limit (`header_timeout`, "
+           "`body_timeout`); the connection is closed",
     "413": "the body is over the size limit (or a batch over the event limit)",
     "415": "neither CloudEvents JSON nor binary mode with JSON data",
+    "431": "the request's headers are over the size limit (`headers_too_large`)",
     "503": "the broker is unreachable or did not confirm; nothing was accepted, retry",
 }
 
@@ -123,7 +126,8 @@ def _batch(operation_id: str) -> dict[str, Any]:
                        "was confirmed; 503 when any was not (resending the whole batch is "
                        "safe: (source, id) is the idempotency key); the refusals' status "
                        "(400 or 403) when none was accepted and all share it; 207 otherwise. "
-                       "A request refused as a whole (401, 413, 415, an unreadable batch) "
+                       "A request refused as a whole (401, 408, 413, 415, 431, an unreadable "
+                       "batch) "
                        "has one Refusal body.",
         "requestBody": {"required": True, "content": {
             "application/cloudevents-batch+json": {"schema": {
@@ -138,8 +142,8 @@ def _batch(operation_id: str) -> dict[str, Any]:
             "401": _answer(_REFUSALS["401"], "Refusal"),
             "403": _answer("every event of another source than the token's",
                            "BatchOutcome"),
-            "413": _answer(_REFUSALS["413"], "Refusal"),
-            "415": _answer(_REFUSALS["415"], "Refusal"),
+            **{code: _answer(_REFUSALS[code], "Refusal") for code in ("408", "413", "415",
+                                                                       "431")},
             "503": {"description": "some events not confirmed by the broker (BatchOutcome; "
                                    "retry the batch), or the token store is down (Refusal)",
                     "content": {"application/json": {"schema": either}}},

@@ -39,7 +39,7 @@ from workers.runtime.delivered import (
 )
 from workers.runtime.errors import DatabaseUnavailable, is_connection_error
 from workers.runtime.monitoring import WorkerMonitoring
-from workers.settings import Settings, redact
+from workers.settings import OpsSettings, Settings, redact
 
 log = structlog.get_logger()
 
@@ -58,7 +58,7 @@ class DomainLoop:
 
 class Worker:
     def __init__(self, settings: Settings, domains: Sequence[Domain], *, burst: bool = False,
-                 burst_idle_s: float = 1.0) -> None:
+                 burst_idle_s: float = 1.0, ops: OpsSettings | None = None) -> None:
         self.settings = settings
         self.loops = [DomainLoop(d, settings) for d in domains]
         self.burst = burst
@@ -73,7 +73,7 @@ class Worker:
         self._cancelling: list[asyncio.Task[None]] = []
         self.ingesting: asyncio.Task[None] | None = None
         self.monitoring = WorkerMonitoring(self, [d.domain.name for d in self.loops],
-                                           settings.metrics_port)
+                                           settings.metrics_port, ops)
 
     # ---- life cycle -------------------------------------------------------------------
     async def run(self) -> int:

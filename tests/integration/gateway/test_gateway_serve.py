@@ -2,61 +2,20 @@
 against its OpenAPI document with no server error."""
 
 import asyncio
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 from gateway_helpers import order, structured
-from harness import settings_env
+from served_gateway import BIN, Served
 
 from workers.gateway import openapi
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
-
-
-class Served:
-    """A `haodian gateway serve` child process on a free port of 127.0.0.1."""
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.log = log_path.open("ab")
-        env = {**settings_env(settings), "HAODIAN_GATEWAY_TOKEN_CACHE_S": "0"}
-        self.proc = subprocess.Popen([str(BIN / "haodian"), "gateway", "serve", "--port",
-                                      str(self.port)], env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"the gateway did not start: {log_path.read_text()}")
-            time.sleep(0.1)
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        code = self.proc.wait(20)
-        self.log.close()
-        return code
-
-    def lines(self) -> list[dict[str, Any]]:
-        return [orjson.loads(line) for line in self.log_path.read_bytes().splitlines()]
 
 
 @pytest.fixture
@@ -91,6 +50,22 @@ async def test_serve_answers_and_logs_each_request_without_the_token(
         {"method": "POST", "path": "/events", "status": 401, "source": None,
          "reason": "token_missing", "events": None}]
     assert all(isinstance(line["duration_ms"], float) for line in answered)
+
+
+async def test_uvicorn_own_lines_come_out_as_json(served: Served) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    answer = await reader.read()  # uvicorn answers 400 and closes
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert served.stop() == 0
+    lines = served.lines()  # every line parses as JSON
+    uvicorn = [line for line in lines if str(line.get("logger", "")).startswith("uvicorn")]
+    assert {"logger": "uvicorn.error", "level": "warning",
+            "event": "Invalid HTTP request received."}.items() <= next(
+        line for line in uvicorn if line["level"] == "warning").items()
+    assert any(str(line["event"]).startswith("Started server process") for line in uvicorn)
+    assert all(isinstance(line["timestamp"], str) for line in lines)
 
 
 def test_checked_in_openapi_document_is_current() -> None:

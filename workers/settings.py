@@ -2,13 +2,14 @@
 
     Settings      connections, batching, retries, logging: every command reads these
     OpsSettings   monitoring, heartbeats, supervisor, status and dashboard
+    RoleSettings  passwords `haodian roles apply` gives the PostgreSQL roles and broker users
     load()        reads any of them (and the gateway's own); a bad variable is named
 """
 
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AnyUrl, Field, UrlConstraints, ValidationError, field_validator
+from pydantic import AnyUrl, Field, SecretStr, UrlConstraints, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AmqpUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["amqp", "amqps"])]
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0 = no metrics server
+
+    # Names of the PostgreSQL roles (<prefix>_migrator, ...) and RabbitMQ users
+    # (<prefix>_worker, ...): workers/access/names.py.
+    role_prefix: str = Field(default="haodian", pattern=r"^[a-z][a-z0-9_]{0,40}$")
 
     @field_validator("retry_delays_s")
     @classmethod
@@ -85,6 +90,21 @@ class OpsSettings(BaseSettings):
     monitor_host: str = "127.0.0.1"
     monitor_port: int = Field(default=8765, ge=0, le=65535)
     monitor_token: str | None = None
+
+
+class RoleSettings(BaseSettings):
+    """Passwords for `haodian roles apply`; an unset one leaves the account's password as
+    it is (a new account then has none: certificate or peer authentication, or set it)."""
+
+    model_config = SettingsConfigDict(env_prefix="HAODIAN_", extra="ignore", frozen=True)
+
+    pg_password_migrator: SecretStr | None = None
+    pg_password_runtime: SecretStr | None = None
+    pg_password_readonly: SecretStr | None = None
+    pg_password_gateway: SecretStr | None = None
+    amqp_password_worker: SecretStr | None = None
+    amqp_password_gateway: SecretStr | None = None
+    amqp_password_monitor: SecretStr | None = None
 
 
 class SettingsError(Exception):

@@ -12,7 +12,6 @@ at the end of the session.
     bus           publish events and collect result events on the session's vhost
 """
 
-import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 
@@ -20,13 +19,10 @@ import aio_pika
 import asyncpg
 import pytest
 import structlog
-from harness import Bus, test_settings
+from harness import ADMIN_AMQP_URL, ADMIN_DATABASE_URL, SESSION_NAME, Bus, test_settings
 
 from workers.settings import Settings
 from workers.tools.migrate import declare_topology, full_topology, migrate
-
-ADMIN_DATABASE_URL = os.environ.get("HAODIAN_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
-SESSION_NAME = f"haodian_t_{os.getpid()}"
 
 
 def _with_database(url: str, name: str) -> str:
@@ -109,8 +105,6 @@ async def clean_db(database_url: str, seed_tables: frozenset[str]) -> str:
 
 
 # ---- RabbitMQ --------------------------------------------------------------------------
-ADMIN_AMQP_URL = os.environ.get("HAODIAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-
 
 def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)

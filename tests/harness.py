@@ -26,6 +26,11 @@ from workers.registry import resolve
 from workers.runtime.worker import Worker
 from workers.settings import Settings
 
+# The administrator's connections, and this run's private database and vhost name.
+ADMIN_DATABASE_URL = os.environ.get("HAODIAN_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+ADMIN_AMQP_URL = os.environ.get("HAODIAN_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+SESSION_NAME = f"haodian_t_{os.getpid()}"
+
 
 def event(event_type: str, data: dict[str, Any], *, id: str | None = None,
           source: str = "test-upstream", time: str | None = None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
     Settings      connections, batching, retries, logging: every command reads these
     OpsSettings   monitoring, heartbeats, supervisor, status and dashboard
+    RoleSettings  passwords `haodian roles apply` gives the PostgreSQL roles and broker users
     load()        reads any of them (and the gateway's own); a bad variable is named
 """
 
@@ -17,6 +18,7 @@ from pydantic import (
     AnyUrl,
     BeforeValidator,
     Field,
+    SecretStr,
     UrlConstraints,
     ValidationError,
     field_validator,
@@ -100,6 +102,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0 = no metrics server
 
+    # Names of the PostgreSQL roles (<prefix>_migrator, ...) and RabbitMQ users
+    # (<prefix>_worker, ...): workers/access/names.py.
+    role_prefix: str = Field(default="haodian", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+
     @field_validator("retry_delays_s")
     @classmethod
     def _delays_positive(cls, delays: tuple[int, ...]) -> tuple[int, ...]:
@@ -158,6 +164,21 @@ class OpsSettings(BaseSettings):
             raise ValueError(f"unknown domain {', '.join(unknown)}; domains are "
                              f"{', '.join(DEFAULT_THROUGHPUT)}")
         return rates
+
+
+class RoleSettings(BaseSettings):
+    """Passwords for `haodian roles apply`; an unset one leaves the account's password as
+    it is (a new account then has none: certificate or peer authentication, or set it)."""
+
+    model_config = SettingsConfigDict(env_prefix="HAODIAN_", extra="ignore", frozen=True)
+
+    pg_password_migrator: SecretStr | None = None
+    pg_password_runtime: SecretStr | None = None
+    pg_password_readonly: SecretStr | None = None
+    pg_password_gateway: SecretStr | None = None
+    amqp_password_worker: SecretStr | None = None
+    amqp_password_gateway: SecretStr | None = None
+    amqp_password_monitor: SecretStr | None = None
 
 
 class SettingsError(Exception):

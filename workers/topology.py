@@ -18,6 +18,7 @@ One retry queue per delay, so a message waiting 10 minutes never holds up one wa
 1 second (per-message TTL only expires at the head of a queue).
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,12 @@ def dead_letter_queue(place: str) -> str:
 
 def retry_queue(domain: str, delay_s: int) -> str:
     return f"haodian.{domain}.retry.{delay_s}s"
+
+
+def retry_queue_pattern(domain: str) -> str:
+    """A regular expression for every retry queue of a domain, whatever its delay (the
+    broker users' permissions, workers/access/broker_users.py)."""
+    return re.escape(f"haodian.{domain}.retry.") + "[0-9]+s"
 
 
 def retry_key(domain: str, delay_s: int) -> str:

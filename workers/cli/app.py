@@ -12,6 +12,7 @@ from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
 from workers.cli.ledger import ledger_app
 from workers.cli.printable import shown
+from workers.cli.roles import roles_app
 from workers.cli.schema import schema_app
 from workers.settings import OpsSettings, Settings
 
@@ -22,6 +23,7 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(schema_app, name="schema")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(ops.scale_app, name="scale")
+app.add_typer(roles_app, name="roles")
 
 
 def main() -> None:
@@ -32,12 +34,19 @@ def main() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations and declare the broker topology (both idempotent)."""
-    from workers.tools.migrate import migrate_all
+    from workers.tools.migrate import MigrationError, migrate_all
 
     s = settings()
     logs.configure(s.log_level, "console")
-    applied = run(migrate_all(s))
+    try:
+        done = run(migrate_all(s))
+    except MigrationError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    applied = done.applied
     console.print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    for statement in done.grants:
+        console.print(f"privileges: {statement}", highlight=False)
     console.print("topology declared")
 
 
@@ -131,13 +140,16 @@ def demo(
     orders: Annotated[int, typer.Option(min=100, help="confirmed orders in the workload")] = 3000,
     worker: Annotated[bool, typer.Option(help="run a worker in-process; --no-worker relies on "
                                          "`haodian worker` processes already running")] = True,
+    migrate: Annotated[bool, typer.Option(help="migrate first; --no-migrate when `haodian "
+                                          "migrate` ran as the migration role")] = True,
 ) -> None:
     """Run a realistic workload end to end on the local services and print a summary."""
     from workers.demo.run import run_demo
 
     s, ops = settings_and(OpsSettings)
     logs.configure("error", "console")  # the demo's own output tells the story
-    raise typer.Exit(run(run_demo(s, console, orders=orders, start_worker=worker, ops=ops)))
+    raise typer.Exit(run(run_demo(s, console, orders=orders, start_worker=worker, ops=ops,
+                                  migrate=migrate)))
 
 
 # Commands that live in their own modules, after the ones above in `haodian --help`.

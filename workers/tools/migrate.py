@@ -1,5 +1,6 @@
 """`haodian migrate`: numbered SQL migrations (applied once each, in order, each in its
-own transaction), then the broker topology of every domain."""
+own transaction), the table privileges of the role split, then the broker topology of
+every domain."""
 
 import hashlib
 import re
@@ -7,10 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aio_pika
+import aiormq
 import asyncpg
 
 from handlers.queries import SQL_DIR
 from workers import topology
+from workers.access.names import broker_users, pg_roles
+from workers.access.pg_grants import sync_grants
 from workers.registry import DOMAIN_NAMES, resolve
 from workers.settings import Settings
 
@@ -30,6 +34,11 @@ REWORDED: dict[int, frozenset[str]] = {
 
 class MigrationError(Exception):
     """The database's migration history does not match the files."""
+
+
+class MigrationRefusedError(MigrationError):
+    """The database role may not change the schema, or the broker user may not declare
+    the topology: the message names the account that may, and what was refused."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +121,32 @@ async def declare_topology(settings: Settings) -> None:
         await connection.close()
 
 
-async def migrate_all(settings: Settings) -> list[str]:
+@dataclass(frozen=True)
+class Migrated:
+    applied: list[str]  # migrations, e.g. "0009_dead_letters"
+    grants: list[str]  # GRANT and REVOKE statements that fixed table privileges
+
+
+async def migrate_all(settings: Settings) -> Migrated:
     conn = await asyncpg.connect(str(settings.database_url))
     try:
-        applied = await migrate(conn)
+        try:
+            applied = await migrate(conn)
+            grants = await sync_grants(conn, pg_roles(settings.role_prefix))
+        except asyncpg.InsufficientPrivilegeError as exc:
+            user = await conn.fetchval("SELECT current_user")
+            raise MigrationRefusedError(
+                f"haodian migrate needs the migration role "
+                f"{pg_roles(settings.role_prefix).migrator}: PostgreSQL refused role "
+                f"{user}: {exc}") from None
     finally:
         await conn.close()
-    await declare_topology(settings)
-    return applied
+    try:
+        await declare_topology(settings)
+    except aiormq.exceptions.ChannelAccessRefused as exc:
+        refused = exc.args[0] if exc.args else repr(exc)
+        raise MigrationRefusedError(
+            f"haodian migrate needs a RabbitMQ user that may declare the topology, such as "
+            f"{broker_users(settings.role_prefix).worker}: the broker refused: {refused}"
+        ) from None
+    return Migrated(applied, grants)

@@ -54,6 +54,7 @@ READS: dict[str, tuple[list[str], set[str]]] = {
     "gateway token revoke": (["gateway", "token", "revoke", "1"], {"Settings"}),
     "dlq list": (["dlq", "list", "-d", "settlement"], {"Settings"}),
     "dlq show": (["dlq", "show", "-d", "settlement", "1"], {"Settings"}),
+    "roles apply": (["roles", "apply"], {"Settings", "OpsSettings"}),
     "dlq replay": (["dlq", "replay", "-d", "settlement"], {"Settings"}),
     "dlq purge": (["dlq", "purge", "-d", "settlement"], {"Settings"}),
     "ledger verify": (["ledger", "verify"], {"Settings"}),

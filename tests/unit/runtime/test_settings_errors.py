@@ -15,7 +15,8 @@ MODELS: list[type[BaseSettings]] = [Settings, OpsSettings, GatewaySettings]
 BY_TYPE: dict[object, str] = {int: "abc", float: "abc", tuple: "{bad", dict: "{bad",
                               bool: "maybe", AnyUrl: "not a url"}
 BY_NAME = {"log_level": "abc", "log_format": "xml", "metrics_host": "bad/host",
-           "monitor_host": "two words", "management_url": "ftp://elsewhere"}
+           "monitor_host": "two words", "management_url": "ftp://elsewhere",
+           "role_prefix": "Bad Prefix!"}
 # Fields where any text is a valid value, and why.
 FREE_TEXT = {"monitor_token": "any text is a token; unset, the dashboard refuses to start"}
 

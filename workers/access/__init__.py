@@ -1,0 +1,1 @@
+"""Least privilege: the PostgreSQL roles and RabbitMQ users of each part, as code."""

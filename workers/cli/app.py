@@ -11,6 +11,7 @@ from workers.cli.common import console, err, run, settings
 from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
 from workers.cli.ledger import ledger_app
+from workers.cli.retention import retention_app
 from workers.cli.schema import schema_app
 from workers.settings import Settings
 
@@ -24,6 +25,7 @@ app.add_typer(gateway_app, name="gateway")
 app.add_typer(schema_app, name="schema")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(ops.scale_app, name="scale")
+app.add_typer(retention_app, name="retention")
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import typer
 import uvloop
 from rich.console import Console
 
-from workers.settings import Settings, SettingsError, load_settings
+from workers.settings import OpsSettings, Settings, SettingsError, load_ops_settings, load_settings
 
 console = Console()
 err = Console(stderr=True)
@@ -19,6 +19,14 @@ T = TypeVar("T")
 def settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def ops_settings(**overrides: object) -> OpsSettings:
+    try:
+        return load_ops_settings(**overrides)
     except SettingsError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

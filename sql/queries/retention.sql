@@ -62,6 +62,10 @@ WHERE last_seen_at < now() - make_interval(secs => $1);
 -- One retention run at a time across processes and hosts: a session advisory lock.
 SELECT pg_try_advisory_lock($1);
 
+-- unlock_retention --
+-- The end of a run: the next one may start.
+SELECT pg_advisory_unlock($1);
+
 -- list_table_sizes --
 -- Every table of the schema: bytes on disk (indexes and TOAST included) and estimated rows.
 SELECT c.relname AS table_name, pg_total_relation_size(c.oid) AS bytes,

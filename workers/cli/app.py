@@ -105,8 +105,16 @@ def bench(
                           ] = 0,
     soak_s: Annotated[float, typer.Option(help="steady load at a quarter of the rate while "
                                           "RSS is sampled; 0 = skip")] = 0,
+    soak_rate: Annotated[float, typer.Option(
+        help="soak events/s; 0 = a quarter of the drain rate")] = 0,
     two_workers: Annotated[bool, typer.Option(help="also drain with two worker processes "
                                               "and report which resource saturates")] = True,
+    retention_every_s: Annotated[float, typer.Option(
+        help="the worker under test runs retention this often; 0 = retention off")] = 0,
+    retention_window_s: Annotated[float, typer.Option(
+        help="with --retention-every-s: inbox and outbox windows in seconds")] = 30,
+    place: Annotated[str, typer.Option(help="database and vhost the bench may wipe")
+                     ] = "haodian_bench",
     out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
 ) -> None:
     """Throughput, latency, CPU and memory against the bare baseline (docs/rules.md §5)."""
@@ -122,7 +130,8 @@ def bench(
         console.print(f"report: {save(report, out)}")
         return
     report = run(bench_domain(s, domain, events, latency_s, run_orders, console, soak_s,
-                              two_workers))
+                              two_workers, retention_every_s, retention_window_s, place,
+                              soak_rate))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
 

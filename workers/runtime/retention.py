@@ -108,7 +108,7 @@ async def prune(conn: asyncpg.Connection, ops: OpsSettings,
         for target in targets(ops):
             report.tables.append(await _prune_table(conn, target, ops, progress))
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+        await conn.execute(Q.unlock_retention, LOCK_KEY)
     report.seconds = time.monotonic() - started
     if report.complete:
         metrics.RETENTION_LAST_SUCCESS.set(time.time())

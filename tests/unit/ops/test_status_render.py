@@ -37,3 +37,21 @@ def test_screen_says_where_the_figures_come_from_and_flags_the_dlq() -> None:
     assert "AMQP passive declares" in text and "management API unavailable" in text
     assert "1,200" in text and "40 ms" in text and "5,000" in text
     assert "overdue certification reviews: 3" in text
+
+
+def test_screen_shows_pruned_tables_with_their_windows_then_the_largest_others() -> None:
+    tables = [{"table": "journal_lines", "bytes": 3 * 2**30, "rows_estimate": 9_000_000,
+               "retention_s": None},
+              {"table": "inbox", "bytes": 5 * 2**20, "rows_estimate": 40_000,
+               "retention_s": 30 * 86400.0}]
+    tables += [{"table": f"t{i}", "bytes": 1000 - i, "rows_estimate": 1, "retention_s": None}
+               for i in range(12)]
+    report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "management",
+              "source_note": "", "lag_window_s": 300, "overdue_reviews": 0, "domains": {},
+              "workers": [], "tables": tables}
+    console = Console(width=120, record=True)
+    console.print(render(report))
+    text = console.export_text()
+    assert "inbox" in text and "30.0 d" in text and "5.0 MiB" in text
+    assert "journal_lines" in text and "3.0 GiB" in text and "kept" in text
+    assert "t6" in text and "t7" not in text, "the pruned ones, then the 8 largest others"

@@ -270,42 +270,63 @@ async def run_soak(settings: Settings, worker: "WorkerUnderTest", rate: float, d
     samples: list[tuple[float, float]] = []
     tables: list[dict[str, float]] = []
     started = time.monotonic()
-    conn = await asyncpg.connect(str(settings.database_url))
+    url = str(settings.database_url)
 
     async def sample() -> None:
         while True:
             at = round(time.monotonic() - started, 1)
             samples.append((at, round(worker.rss()[0] / 2**20, 1)))
-            tables.append({"at_s": at, **await table_figures(conn)})
+            tables.append({"at_s": at, **await table_figures(url)})
             await asyncio.sleep(sample_every_s)
 
-    wal_before = await conn.fetchval("SELECT pg_current_wal_lsn()")
+    wal_before = await _fetch(url, "SELECT pg_current_wal_lsn()::text")
     sampler = asyncio.create_task(sample())
     try:
         latency = await run_latency(settings, rate, duration_s, make_bodies, result_keys)
     finally:
         sampler.cancel()
     samples.append((round(time.monotonic() - started, 1), round(worker.rss()[0] / 2**20, 1)))
-    tables.append({"at_s": samples[-1][0], **await table_figures(conn)})
-    wal = await conn.fetchval("SELECT pg_current_wal_lsn() - $1::pg_lsn", wal_before)
-    await conn.close()
+    tables.append({"at_s": samples[-1][0], **await table_figures(url)})
+    wal = await _fetch(url, f"SELECT pg_current_wal_lsn() - '{wal_before}'::pg_lsn")
     tail = [mib for _, mib in samples[len(samples) // 2:]]
     return {"rate_per_s": round(rate), "seconds": duration_s, "latency": latency,
             "rss_mib_first": samples[0][1], "rss_mib_last": samples[-1][1],
             "rss_mib_max": max(mib for _, mib in samples),
             "rss_mib_second_half_spread": round(max(tail) - min(tail), 1),
             # The whole cluster's WAL: other databases' writes count too.
-            "wal_bytes_per_event": round(float(wal) / max(1, latency["events"])),
+            "wal_bytes_per_event": round(float(wal) / max(1, latency["events"]))
+            if wal is not None and wal_before is not None else None,
             "samples": samples, "tables": tables}
 
 
-async def table_figures(conn: asyncpg.Connection) -> dict[str, float]:
-    """Inbox and outbox: MiB on disk (indexes included) and live rows (statistics)."""
-    row = await conn.fetchrow(
-        "SELECT pg_total_relation_size('inbox') AS inbox_b, "
-        "pg_total_relation_size('outbox') AS outbox_b, "
-        "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'inbox') AS inbox_rows, "
-        "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'outbox') AS outbox_rows")
+async def _fetch(url: str, sql: str) -> Any:
+    """One value on a fresh connection; None while the database is away (a soak outlives
+    restarts of the servers it shares)."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def table_figures(url: str) -> dict[str, float]:
+    """Inbox and outbox: MiB on disk (indexes included) and live rows (statistics); empty
+    while the database is away."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError):
+        return {}
+    try:
+        row = await conn.fetchrow(
+            "SELECT pg_total_relation_size('inbox') AS inbox_b, "
+            "pg_total_relation_size('outbox') AS outbox_b, "
+            "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'inbox') AS inbox_rows, "
+            "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'outbox') AS outbox_rows")
+    finally:
+        await conn.close()
     return {"inbox_mib": round(row["inbox_b"] / 2**20, 2),
             "outbox_mib": round(row["outbox_b"] / 2**20, 2),
             "inbox_rows": row["inbox_rows"], "outbox_rows": row["outbox_rows"]}

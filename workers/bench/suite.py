@@ -231,10 +231,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
                       f" / {soak['rss_mib_max']}")
         table.add_row("soak p50 / p99 latency (ms)",
                       f"{soak['latency']['p50_ms']} / {soak['latency']['p99_ms']}")
-        first, last = soak["tables"][0], soak["tables"][-1]
+        seen = [t for t in soak["tables"] if "inbox_mib" in t]
         table.add_row("soak inbox / outbox MiB: first / last / max", " / ".join(
-            f"{first[k]} / {last[k]} / {max(t[k] for t in soak['tables'])}"
-            for k in ("inbox_mib", "outbox_mib")))
+            f"{seen[0][k]} / {seen[-1][k]} / {max(t[k] for t in seen)}"
+            for k in ("inbox_mib", "outbox_mib")) if seen else "—")
         table.add_row("soak WAL bytes per event (whole cluster)",
                       str(soak["wal_bytes_per_event"]))
     if "two_workers" in report:

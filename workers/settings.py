@@ -1,7 +1,7 @@
 """Configuration from HAODIAN_* environment variables, with working local defaults.
 
     Settings      connections, batching, retries, logging: every command reads these
-    OpsSettings   monitoring, heartbeats, supervisor, status and dashboard
+    OpsSettings   monitoring, heartbeats, retention, supervisor, status and dashboard
     RoleSettings  passwords `haodian roles apply` gives the PostgreSQL roles and broker users
     load()        reads any of them (and the gateway's own); a bad variable is named
 """
@@ -126,7 +126,8 @@ DEFAULT_THROUGHPUT = {"certification": 2000.0, "compliance": 1500.0, "settlement
 
 
 class OpsSettings(BaseSettings):
-    """Monitoring, heartbeat, supervisor and dashboard settings; read once at start."""
+    """Monitoring, heartbeat, retention, supervisor and dashboard settings; read once at
+    start."""
 
     model_config = SettingsConfigDict(env_prefix="HAODIAN_", extra="ignore", frozen=True)
 
@@ -136,7 +137,18 @@ class OpsSettings(BaseSettings):
 
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
     heartbeat_gone_s: float = Field(default=30.0, gt=0)  # not seen for this long = gone
-    heartbeat_prune_s: float = Field(default=86400.0, gt=0)  # rows older than this are deleted
+    heartbeat_prune_s: float = Field(default=86400.0, gt=0)  # retention window of heartbeats
+
+    # Retention (workers/runtime/retention.py): windows after which rows are deleted, and
+    # the periodic run every worker process attempts (one at a time: an advisory lock).
+    retention_enabled: bool = True
+    retention_every_s: float = Field(default=3600.0, gt=0)
+    retention_outbox_s: float = Field(default=7 * 86400.0, gt=0)  # after publication
+    retention_inbox_s: float = Field(default=30 * 86400.0, gt=0)  # the duplicate window
+    retention_dlq_audit_s: float = Field(default=365 * 86400.0, gt=0)
+    retention_batch_rows: int = Field(default=5000, ge=1, le=100000)  # per transaction
+    retention_pause_s: float = Field(default=0.05, ge=0)  # between batches
+    retention_lock_timeout_ms: int = Field(default=500, ge=1)
 
     restart_backoff_s: float = Field(default=1.0, gt=0)  # supervisor: first restart delay
     restart_backoff_max_s: float = Field(default=30.0, gt=0)

@@ -98,6 +98,8 @@ async def _open_store(
     if repeat == "conflict":
         raise PermanentError("store_id_conflict", f"store {data.store_id} is already open "
                              "with another account, type or name")
+    if await db.fetchval(Q.check_store_request_refused, event.source, event.id):
+        return []  # this very request was refused before: the refusal stands, once
     policy = policies.get(data.store_type)
     if policy is None:
         raise PermanentError("store_type_unconfigured", f"no policy row for {data.store_type}")
@@ -140,10 +142,16 @@ async def handle_product_submitted(
 ) -> list[list[Result]]:
     """Review each submitted product version: approved, rejected (all reasons) or flagged.
 
-    The batch costs a constant number of round trips: policy data, the products locked,
-    their stores with certifications, then one statement writing every review."""
+    The batch costs a constant number of round trips: replays already reviewed, policy
+    data, the products locked, their stores with certifications, then one statement
+    writing every review."""
     if not events:
         return []
+    reviewed = await _reviewed_events(db, events)
+    replays = [(e.source, e.id) in reviewed for e in events]
+    events = [e for e, replay in zip(events, replays, strict=True) if not replay]
+    if not events:
+        return [[] for _ in replays]
     policies, taxonomy = await load_policies(db)
     owners: dict[str, str] = {r["product_id"]: r["store_id"] for r in await db.fetch(
         Q.lock_products, sorted({e.data.product_id for e in events}))}
@@ -167,7 +175,16 @@ async def handle_product_submitted(
             "event_source": event.source, "event_id": event.id})
         results.append([_product_result(data.product_id, data.store_id, decision, None)])
     await db.execute(Q.insert_submission_reviews, _json(reviews))
-    return results
+    fresh = iter(results)
+    return [[] if replay else next(fresh) for replay in replays]
+
+
+async def _reviewed_events(db: Db, events: Sequence[Incoming[Any]]) -> set[tuple[str, str]]:
+    """Events of the batch already in the review history: replays the inbox has forgotten
+    (docs/operations.md, Retention); they review nothing again and answer nothing."""
+    rows = await db.fetch(Q.list_reviewed_events, [e.source for e in events],
+                          [e.id for e in events])
+    return {(r["event_source"], r["event_id"]) for r in rows}
 
 
 def _facts(data: ProductSubmitted) -> rules.ProductFacts:
@@ -201,6 +218,8 @@ async def _settle_review(db: Db, event: Incoming[ProductReviewed]) -> list[Resul
     current = await db.fetchrow(Q.lock_product, data.product_id)
     if current is None:
         raise TransientError("product_unknown", f"product {data.product_id} not submitted yet")
+    if await _reviewed_events(db, [event]):
+        return []  # this decision is already in the product's history
     decision = rules.decide_review(current["status"], data.decision, data.reasons)
     if decision is None:
         raise PermanentError("product_not_flagged",

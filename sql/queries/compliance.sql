@@ -65,6 +65,19 @@ INSERT INTO store_rejections (store_id, account_id, store_type, store_name, reas
                               banned_words, requested_at, event_source, event_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 
+-- check_store_request_refused --
+-- Whether this input event's opening request was refused before (a replay the inbox no
+-- longer remembers: the refusal is not recorded twice).
+SELECT EXISTS (SELECT 1 FROM store_rejections WHERE event_source = $1 AND event_id = $2);
+
+-- list_reviewed_events --
+-- The input events ($1 sources, $2 ids) that already have a review in a product's history:
+-- replays the inbox no longer remembers, which must not review the product again.
+SELECT r.event_source, r.event_id
+FROM product_reviews r
+JOIN unnest($1::text[], $2::text[]) AS k(event_source, event_id)
+  ON r.event_source = k.event_source AND r.event_id = k.event_id;
+
 -- lock_product --
 -- The current version of a product, locked for the human decision that settles it.
 SELECT product_id, store_id, status, submitted_at FROM products WHERE product_id = $1

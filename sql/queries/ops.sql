@@ -11,10 +11,6 @@ SET last_seen_at = now(), messages_done = EXCLUDED.messages_done, stopped_at = N
 UPDATE worker_heartbeats SET stopped_at = now(), last_seen_at = now(), messages_done = $2
 WHERE worker_id = $1;
 
--- delete_old_heartbeats --
--- Rows of workers not seen for $1 seconds (a day by default).
-DELETE FROM worker_heartbeats WHERE last_seen_at < now() - make_interval(secs => $1);
-
 -- list_live_workers --
 -- Workers seen in the last $1 seconds that did not stop, by host and pid.
 SELECT worker_id, host, pid, domains, started_at, last_seen_at, messages_done,

@@ -40,8 +40,9 @@ EXCEPTIONS: dict[str, dict[Part, frozenset[str]]] = {
     "gateway_tokens": {Part.RUNTIME: NOTHING, Part.READONLY: NOTHING,
                        Part.GATEWAY: frozenset({"SELECT", "INSERT", "UPDATE"})},
     # The audit of DLQ replays and purges: appended by the monitor and `haodian dlq`
-    # (read-only role), never changed; workers do not touch it.
-    "dlq_audit": {Part.RUNTIME: NOTHING, Part.READONLY: frozenset({"SELECT", "INSERT"})},
+    # (read-only role), never changed; workers only delete rows past the retention window.
+    "dlq_audit": {Part.RUNTIME: frozenset({"SELECT", "DELETE"}),
+                  Part.READONLY: frozenset({"SELECT", "INSERT"})},
     # Dead letters: workers ingest them; the monitor and `haodian dlq` (read-only role)
     # ingest what waits before reading, mark replayed rows and delete purged ones.
     "dead_letters": {Part.READONLY: DML},

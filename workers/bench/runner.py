@@ -167,9 +167,10 @@ def per_thousand(cpu: dict[str, float], n: int) -> dict[str, float]:
 
 
 class WorkerUnderTest:
-    def __init__(self, settings: Settings, domain: str) -> None:
+    def __init__(self, settings: Settings, domain: str,
+                 env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "workers", "worker", "--domain",
-                                      domain], env=worker_env(settings))
+                                      domain], env={**worker_env(settings), **(env or {})})
 
     def rss(self) -> tuple[int, int]:
         return rss_bytes(self.proc.pid)
@@ -267,23 +268,65 @@ async def run_soak(settings: Settings, worker: "WorkerUnderTest", rate: float, d
     """A steady load for `duration_s` while the worker's RSS is sampled: memory must stay
     flat (docs/rules.md §5: idle ≤ 100 MiB, flat under a 10-minute soak)."""
     samples: list[tuple[float, float]] = []
+    tables: list[dict[str, float]] = []
     started = time.monotonic()
+    url = str(settings.database_url)
 
     async def sample() -> None:
         while True:
-            samples.append((round(time.monotonic() - started, 1),
-                            round(worker.rss()[0] / 2**20, 1)))
+            at = round(time.monotonic() - started, 1)
+            samples.append((at, round(worker.rss()[0] / 2**20, 1)))
+            tables.append({"at_s": at, **await table_figures(url)})
             await asyncio.sleep(sample_every_s)
 
+    wal_before = await _fetch(url, "SELECT pg_current_wal_lsn()::text")
     sampler = asyncio.create_task(sample())
     try:
         latency = await run_latency(settings, rate, duration_s, make_bodies, result_keys)
     finally:
         sampler.cancel()
     samples.append((round(time.monotonic() - started, 1), round(worker.rss()[0] / 2**20, 1)))
+    tables.append({"at_s": samples[-1][0], **await table_figures(url)})
+    wal = await _fetch(url, f"SELECT pg_current_wal_lsn() - '{wal_before}'::pg_lsn")
     tail = [mib for _, mib in samples[len(samples) // 2:]]
     return {"rate_per_s": round(rate), "seconds": duration_s, "latency": latency,
             "rss_mib_first": samples[0][1], "rss_mib_last": samples[-1][1],
             "rss_mib_max": max(mib for _, mib in samples),
             "rss_mib_second_half_spread": round(max(tail) - min(tail), 1),
-            "samples": samples}
+            # The whole cluster's WAL: other databases' writes count too.
+            "wal_bytes_per_event": round(float(wal) / max(1, latency["events"]))
+            if wal is not None and wal_before is not None else None,
+            "samples": samples, "tables": tables}
+
+
+async def _fetch(url: str, sql: str) -> Any:
+    """One value on a fresh connection; None while the database is away (a soak outlives
+    restarts of the servers it shares)."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def table_figures(url: str) -> dict[str, float]:
+    """Inbox and outbox: MiB on disk (indexes included) and live rows (statistics); empty
+    while the database is away."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError):
+        return {}
+    try:
+        row = await conn.fetchrow(
+            "SELECT pg_total_relation_size('inbox') AS inbox_b, "
+            "pg_total_relation_size('outbox') AS outbox_b, "
+            "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'inbox') AS inbox_rows, "
+            "(SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'outbox') AS outbox_rows")
+    finally:
+        await conn.close()
+    return {"inbox_mib": round(row["inbox_b"] / 2**20, 2),
+            "outbox_mib": round(row["outbox_b"] / 2**20, 2),
+            "inbox_rows": row["inbox_rows"], "outbox_rows": row["outbox_rows"]}

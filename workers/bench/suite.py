@@ -72,8 +72,18 @@ async def prepare_domain(bench: Settings, domain: str) -> None:
         await compliance_load.open_stores(bench, load.now_utc())
 
 
-async def start_after_prefill(bench: Settings, domain: str, events: list[dict[str, Any]]
-                              ) -> "WorkerUnderTest":
+def retention_env(every_s: float, window_s: float) -> dict[str, str]:
+    """The worker under test's retention: off, or every `every_s` with inbox and outbox
+    windows of `window_s` (the soak's month seven in minutes)."""
+    if every_s <= 0:
+        return {"HAODIAN_RETENTION_ENABLED": "false"}
+    return {"HAODIAN_RETENTION_ENABLED": "true", "HAODIAN_RETENTION_EVERY_S": str(every_s),
+            "HAODIAN_RETENTION_INBOX_S": str(window_s),
+            "HAODIAN_RETENTION_OUTBOX_S": str(window_s)}
+
+
+async def start_after_prefill(bench: Settings, domain: str, events: list[dict[str, Any]],
+                              env: dict[str, str] | None = None) -> "WorkerUnderTest":
     """Fill the domain queue first, so the worker is timed on a full queue."""
     import aio_pika
 
@@ -83,7 +93,7 @@ async def start_after_prefill(bench: Settings, domain: str, events: list[dict[st
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         await prefill(channel, domain, _bodies(events), lambda i: events[i]["type"])
-    return WorkerUnderTest(bench, domain)
+    return WorkerUnderTest(bench, domain, env)
 
 
 def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
@@ -92,14 +102,17 @@ def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
 
 async def bench_domain(settings: Settings, domain: str, events: int, latency_s: float,
                        run_orders: int, console: Console, soak_s: float = 0,
-                       two_workers: bool = True) -> dict[str, Any]:
-    bench = await bench_place(settings)
+                       two_workers: bool = True, retention_every_s: float = 0,
+                       retention_window_s: float = 30, place: str = BENCH_NAME,
+                       soak_rate: float = 0) -> dict[str, Any]:
+    bench = await bench_place(settings, place)
     await prepare(bench)
     await prepare_domain(bench, domain)
     make, result_keys = workload(domain)
     report: dict[str, Any] = {"domain": domain, "settings": {
         "prefetch": bench.prefetch, "batch_size": bench.batch_size,
-        "batch_wait_ms": bench.batch_wait_ms}}
+        "batch_wait_ms": bench.batch_wait_ms, "retention_every_s": retention_every_s,
+        "retention_window_s": retention_window_s if retention_every_s > 0 else None}}
     drain_events = make(events, "drain")
     bodies = _bodies(drain_events)
     console.print(f"[bold]{domain}[/bold]: bare baseline over {events} messages …")
@@ -110,7 +123,8 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
     report["idle_worker_rss_mib"] = round(idle.rss()[0] / 2**20, 1)
     idle.stop()
     console.print(f"{domain}: worker draining {events} pre-filled events …")
-    worker = await start_after_prefill(bench, domain, drain_events)
+    worker = await start_after_prefill(bench, domain, drain_events,
+                                       retention_env(retention_every_s, retention_window_s))
     try:
         report["worker"] = await run_worker_drain(
             bench, domain, [], lambda i: "", result_keys, worker, expected=events)
@@ -128,7 +142,7 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
             report["latency"] = await run_latency(bench, rate, latency_s, latency_bodies,
                                                   result_keys)
         if soak_s > 0:
-            rate = report["worker"]["events_per_s"] / 4
+            rate = soak_rate or report["worker"]["events_per_s"] / 4
             console.print(f"{domain}: soak at {rate:.0f} events/s for {soak_s:.0f} s …")
 
             def soak_bodies(n: int) -> list[tuple[str, bytes, str]]:
@@ -217,6 +231,12 @@ def print_report(report: dict[str, Any], console: Console) -> None:
                       f" / {soak['rss_mib_max']}")
         table.add_row("soak p50 / p99 latency (ms)",
                       f"{soak['latency']['p50_ms']} / {soak['latency']['p99_ms']}")
+        seen = [t for t in soak["tables"] if "inbox_mib" in t]
+        table.add_row("soak inbox / outbox MiB: first / last / max", " / ".join(
+            f"{seen[0][k]} / {seen[-1][k]} / {max(t[k] for t in seen)}"
+            for k in ("inbox_mib", "outbox_mib")) if seen else "—")
+        table.add_row("soak WAL bytes per event (whole cluster)",
+                      str(soak["wal_bytes_per_event"]))
     if "two_workers" in report:
         pair = report["two_workers"]
         table.add_row("two worker processes: events/s", str(pair["events_per_s"]))

@@ -12,6 +12,7 @@ from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
 from workers.cli.ledger import ledger_app
 from workers.cli.printable import shown
+from workers.cli.retention import retention_app
 from workers.cli.roles import roles_app
 from workers.cli.schema import schema_app
 from workers.settings import OpsSettings, Settings
@@ -24,6 +25,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(ops.scale_app, name="scale")
 app.add_typer(roles_app, name="roles")
+app.add_typer(retention_app, name="retention")
 
 
 def main() -> None:
@@ -110,8 +112,16 @@ def bench(
                           ] = 0,
     soak_s: Annotated[float, typer.Option(help="steady load at a quarter of the rate while "
                                           "RSS is sampled; 0 = skip")] = 0,
+    soak_rate: Annotated[float, typer.Option(
+        help="soak events/s; 0 = a quarter of the drain rate")] = 0,
     two_workers: Annotated[bool, typer.Option(help="also drain with two worker processes "
                                               "and report which resource saturates")] = True,
+    retention_every_s: Annotated[float, typer.Option(
+        help="the worker under test runs retention this often; 0 = retention off")] = 0,
+    retention_window_s: Annotated[float, typer.Option(
+        help="with --retention-every-s: inbox and outbox windows in seconds")] = 30,
+    place: Annotated[str, typer.Option(help="database and vhost the bench may wipe")
+                     ] = "haodian_bench",
     out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
 ) -> None:
     """Throughput, latency, CPU and memory against the bare baseline (docs/rules.md §5)."""
@@ -129,7 +139,8 @@ def bench(
         console.print(f"report: {save(report, out)}")
         return
     report = run(bench_domain(s, domain, events, latency_s, run_orders, console, soak_s,
-                              two_workers))
+                              two_workers, retention_every_s, retention_window_s, place,
+                              soak_rate))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
 

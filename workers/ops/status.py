@@ -1,4 +1,4 @@
-"""`haodian status`: every domain queue, the lag, the live workers, on one screen.
+"""`haodian status`: every domain queue, the lag, the live workers, table sizes, on one screen.
 
 Queue figures come from workers/ops/queues.py (management API or AMQP); lag and live
 workers from PostgreSQL (inbox, worker_heartbeats); dead letters are those kept in the
@@ -24,6 +24,7 @@ from handlers.queries import load_queries
 from workers import topology
 from workers.cli.printable import shown, visible
 from workers.ops import queues
+from workers.runtime import retention
 from workers.runtime.dead_letters import count_held
 from workers.runtime.heartbeat import live_workers
 from workers.settings import OpsSettings, Settings
@@ -53,6 +54,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
         except asyncpg.UndefinedTableError:  # not migrated yet: `haodian migrate`
             workers = []
         overdue = int(await conn.fetchval(CERT.count_overdue_reviews, now))
+        tables = await retention.table_sizes(conn)
     finally:
         await conn.close()
     report: dict[str, Any] = {
@@ -60,7 +62,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
         "lag_window_s": ops.lag_window_s, "overdue_reviews": overdue, "workers": workers,
         "unroutable": _unroutable(snap.queues[topology.UNROUTABLE],
                                   held.get(topology.UNROUTABLE_PLACE, 0)),
-        "domains": {}}
+        "tables": _with_windows(tables, ops), "domains": {}}
     for d in domains:
         main = snap.queues[topology.domain_queue(d)]
         retry = [snap.queues[topology.retry_queue(d, x)] for x in s.retry_delays_s]
@@ -82,6 +84,12 @@ def _unroutable(queue: queues.QueueFigures, kept: int) -> dict[str, Any]:
     """haodian.unroutable: messages no domain took, waiting in the queue or kept."""
     return {"name": queue.name, "ready": queue.ready, "kept": kept,
             "total": queue.ready + kept}
+
+
+def _with_windows(tables: list[dict[str, Any]], ops: OpsSettings) -> list[dict[str, Any]]:
+    """Each table with its retention window in seconds (None: never pruned)."""
+    windows = retention.windows(ops)
+    return [{**t, "retention_s": windows.get(t["table"])} for t in tables]
 
 
 def _round(value: float | None) -> float | None:
@@ -158,7 +166,35 @@ def render(report: dict[str, Any]) -> RenderableType:
         (str(report["overdue_reviews"]), "red bold" if report["overdue_reviews"] else ""),
         ("   lag over the last ", "dim"), f"{report['lag_window_s']} s",
         ("   oldest ready = age of the newest committed event (estimate)", "dim"))
-    return Group(header, table, unroutable, workers, footer)
+    return Group(header, table, unroutable, workers, tables_table(report.get("tables", [])),
+                 footer)
+
+
+SHOWN_TABLES = 8  # besides the pruned ones: the largest tables
+
+
+def shown_tables(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pruned tables, then the largest of the others (the report has every table)."""
+    pruned = [t for t in tables if t["retention_s"] is not None]
+    kept = [t for t in tables if t["retention_s"] is None][:SHOWN_TABLES]
+    return pruned + kept
+
+
+def size(n_bytes: int) -> str:
+    for limit, unit in ((2**10, "B"), (2**20, "KiB"), (2**30, "MiB"), (2**40, "GiB")):
+        if n_bytes < limit:
+            return f"{n_bytes:,} B" if unit == "B" else f"{n_bytes / (limit / 2**10):,.1f} {unit}"
+    return f"{n_bytes / 2**40:,.1f} TiB"
+
+
+def tables_table(tables: list[dict[str, Any]]) -> Table:
+    out = Table(title="tables (size with indexes; rows estimated)")
+    for col in ("table", "rows", "size", "retention"):
+        out.add_column(col, justify="left" if col == "table" else "right")
+    for t in shown_tables(tables):
+        out.add_row(t["table"], f"{t['rows_estimate']:,}", size(t["bytes"]),
+                    duration(t["retention_s"]) if t["retention_s"] is not None else "kept")
+    return out
 
 
 async def watch(s: Settings, ops: OpsSettings, domains: Sequence[str],

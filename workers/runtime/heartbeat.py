@@ -14,20 +14,18 @@ from handlers.queries import load_queries
 
 log = structlog.get_logger()
 Q = load_queries("ops")
-PRUNE_EVERY_BEATS = 60
 
 
 class Heartbeat:
-    """One worker process's row; written by the monitoring task every few seconds."""
+    """One worker process's row; written by the monitoring task every few seconds (rows of
+    workers long gone are deleted by retention, workers/runtime/retention.py)."""
 
-    def __init__(self, domains: Sequence[str], prune_s: float) -> None:
+    def __init__(self, domains: Sequence[str]) -> None:
         self.worker_id = uuid.uuid4()
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.domains = list(domains)
         self.started_at = datetime.now(UTC)
-        self.prune_s = prune_s
-        self.beats = 0
         self.failing = False
 
     async def beat(self, pool: asyncpg.Pool, messages_done: int) -> None:
@@ -35,9 +33,6 @@ class Heartbeat:
             async with pool.acquire() as conn:
                 await conn.execute(Q.upsert_heartbeat, self.worker_id, self.host, self.pid,
                                    self.domains, self.started_at, messages_done)
-                if self.beats % PRUNE_EVERY_BEATS == 0:
-                    await conn.execute(Q.delete_old_heartbeats, self.prune_s)
-            self.beats += 1
             self.failing = False
         except Exception as exc:  # never the worker's problem: monitoring only
             if not self.failing:

@@ -29,6 +29,12 @@ OUTBOX_OLDEST_SECONDS = Gauge("haodian_outbox_oldest_seconds",
                               "Age of the oldest unpublished result event")
 DB_OUTAGES = Counter("haodian_database_waits_total", "Batches held while the database was down",
                      ["domain"])
+RETENTION_ROWS_PRUNED = Counter("haodian_retention_rows_pruned_total",
+                                "Rows deleted by retention", ["table"])
+RETENTION_LAST_SUCCESS = Gauge("haodian_retention_last_success_timestamp_seconds",
+                               "When a retention run last finished every table")
+TABLE_BYTES = Gauge("haodian_table_size_bytes", "A table's size on disk, indexes included",
+                    ["table"])
 READY = Gauge("haodian_worker_ready", "1 when /readyz passes: broker, consumers, database, outbox")
 
 

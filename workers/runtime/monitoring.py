@@ -1,4 +1,5 @@
-"""The worker's monitoring side: health server, readiness probe, outbox gauge, heartbeats.
+"""The worker's monitoring side: health server, readiness probe, outbox gauge, heartbeats,
+and the periodic retention run.
 
 Everything here runs off the hot path, in its own tasks, every few seconds; the batch
 loop only updates prometheus counters (workers/metrics.py)."""
@@ -12,9 +13,9 @@ import asyncpg
 import structlog
 
 from handlers.queries import load_queries
-from workers.runtime import health, metrics
+from workers.runtime import health, metrics, retention
 from workers.runtime.heartbeat import Heartbeat
-from workers.settings import OpsSettings, load_ops_settings
+from workers.settings import OpsSettings, Settings, load_ops_settings
 
 log = structlog.get_logger()
 Q = load_queries("runtime")
@@ -26,6 +27,8 @@ class Monitored(Protocol):
 
     @property
     def pool(self) -> asyncpg.Pool | None: ...
+    @property
+    def settings(self) -> Settings: ...
     def broker_connected(self) -> bool: ...
     def consuming(self) -> bool: ...
     def messages_done(self) -> int: ...
@@ -43,7 +46,7 @@ class WorkerMonitoring:
         self.tasks: list[asyncio.Task[None]] = []
         self.database_ok_at = float("-inf")
         self.outbox_oldest_s = 0.0
-        self.heartbeat = Heartbeat(domains, self.ops.heartbeat_prune_s)
+        self.heartbeat = Heartbeat(domains)
 
     async def start(self) -> None:
         port = self.metrics_port
@@ -51,6 +54,9 @@ class WorkerMonitoring:
             self.server = await health.serve(self.ops.metrics_host, port, self.readiness)
         self.tasks.append(asyncio.create_task(self._probe_loop(), name="probe"))
         self.tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
+        if self.ops.retention_enabled:
+            self.tasks.append(asyncio.create_task(retention.run_periodically(
+                str(self.worker.settings.database_url), self.ops), name="retention"))
 
     async def stop(self) -> None:
         for task in self.tasks:

@@ -77,6 +77,7 @@ def browse(base: str) -> dict[str, object]:
         wait = WebDriverWait(driver, 15)
         seen["ready"] = driver.find_element(By.ID, "q-certification-ready").text
         seen["dlq_figure"] = driver.find_element(By.ID, "q-certification-dlq").text
+        seen["inbox_size"] = driver.find_element(By.ID, "table-inbox").text
         group = driver.find_element(By.ID, "dlq-certification-malformed_json")
         row = group.find_element(By.XPATH, "./ancestor::tr")
         seen["group_row"] = row.text
@@ -112,6 +113,7 @@ async def test_dashboard_in_chromium_shows_queues_and_replays_a_dlq_group(
     assert "401" in str(seen["without_token"]) and "401" in str(seen["wrong_token"])
     assert seen["url_after_login"] == monitor_url + "/", "the token leaves the address bar"
     assert seen["ready"] == "7" and seen["dlq_figure"] == "1"
+    assert str(seen["inbox_size"]).endswith(("B", "KiB", "MiB")), "table sizes are shown"
     assert "malformed_json" in str(seen["group_row"]) and " 1 " in f' {seen["group_row"]} '
     assert "Replay 1 message(s) with reason malformed_json" in str(seen["confirmation"])
     assert seen["group_after_replay"] is False

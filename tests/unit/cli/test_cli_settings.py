@@ -55,6 +55,7 @@ READS: dict[str, tuple[list[str], set[str]]] = {
     "dlq list": (["dlq", "list", "-d", "settlement"], {"Settings"}),
     "dlq show": (["dlq", "show", "-d", "settlement", "1"], {"Settings"}),
     "roles apply": (["roles", "apply"], {"Settings", "OpsSettings"}),
+    "retention run": (["retention", "run"], {"Settings", "OpsSettings"}),
     "dlq replay": (["dlq", "replay", "-d", "settlement"], {"Settings"}),
     "dlq purge": (["dlq", "purge", "-d", "settlement"], {"Settings"}),
     "ledger verify": (["ledger", "verify"], {"Settings"}),

@@ -55,3 +55,22 @@ def test_untrusted_host_names_are_printed_literally() -> None:
     text = console.export_text()
     assert "[/x][link=https://evil]h[/link]\\x1b]0;title\\x07\\x1b[2J" in text
     assert "[b]x" in text and "note \\x1b[2J" in text and "\x1b" not in text
+
+
+def test_screen_shows_pruned_tables_with_their_windows_then_the_largest_others() -> None:
+    tables = [{"table": "journal_lines", "bytes": 3 * 2**30, "rows_estimate": 9_000_000,
+               "retention_s": None},
+              {"table": "inbox", "bytes": 5 * 2**20, "rows_estimate": 40_000,
+               "retention_s": 30 * 86400.0}]
+    tables += [{"table": f"t{i}", "bytes": 1000 - i, "rows_estimate": 1, "retention_s": None}
+               for i in range(12)]
+    report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "management",
+              "source_note": "", "lag_window_s": 300, "overdue_reviews": 0, "domains": {},
+              "unroutable": {"name": "haodian.unroutable", "ready": 0, "kept": 0, "total": 0},
+              "workers": [], "tables": tables}
+    console = Console(width=120, record=True)
+    console.print(render(report))
+    text = console.export_text()
+    assert "inbox" in text and "30.0 d" in text and "5.0 MiB" in text
+    assert "journal_lines" in text and "3.0 GiB" in text and "kept" in text
+    assert "t6" in text and "t7" not in text, "the pruned ones, then the 8 largest others"

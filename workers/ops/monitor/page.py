@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from workers.ops.status import duration
+from workers.ops.status import duration, shown_tables, size
 
 QUEUE_ROWS = (("ready", "ready"), ("unacked", "unacked"), ("consumers", "consumers"),
               ("publish_rate", "publish /s"), ("deliver_rate", "deliver /s"),
@@ -97,6 +97,16 @@ def workers_section(workers: list[dict[str, Any]]) -> str:
                      "workers", "no live worker") + "</section>")
 
 
+def tables_section(tables: list[dict[str, Any]]) -> str:
+    rows = [[escape(t["table"]), f'{t["rows_estimate"]:,}',
+             f'<span id="table-{escape(t["table"])}">{escape(size(t["bytes"]))}</span>',
+             escape(duration(t["retention_s"])) if t["retention_s"] is not None else "kept"]
+            for t in shown_tables(tables)]
+    return ('<section><h2>Tables</h2><p class="muted">size with indexes; rows estimated; '
+            'retention deletes rows older than the window</p>'
+            + _table(["table", "rows", "size", "retention"], rows, "tables") + "</section>")
+
+
 def business_section(b: dict[str, Any]) -> str:
     tracks = sorted({r["track"] for r in b["applications"]})
     statuses = ["pending_review", "approved", "rejected"]
@@ -141,6 +151,7 @@ def page(report: dict[str, Any], groups: dict[str, list[dict[str, Any]]],
             f'<span class="muted">overdue certification reviews: '
             f'{report["overdue_reviews"]}</span></header><main>'
             + queues_section(report) + dlq_section(groups) + workers_section(report["workers"])
+            + tables_section(report.get("tables", []))
             + business_section(business)
             + '</main><script src="/static/monitor.js"></script></body></html>')
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AnyUrl, Field, UrlConstraints, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.db import split_url
+
 AmqpUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["amqp", "amqps"])]
 PostgresUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["postgresql", "postgres"])]
 
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0 = no metrics server
+
+    @field_validator("database_url")
+    @classmethod
+    def _cache_size_valid(cls, url: AnyUrl) -> AnyUrl:
+        split_url(url)  # `?statement_cache_size=` must be a whole number: fail at start
+        return url
 
     @field_validator("retry_delays_s")
     @classmethod

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-import asyncpg
 import typer
 
+from workers import db
 from workers.cli.common import console, err, run, settings
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
@@ -18,7 +18,7 @@ def ledger_verify() -> None:
     s = settings()
 
     async def go() -> tuple[list[str], list[Violation]]:
-        conn = await asyncpg.connect(str(s.database_url))
+        conn = await db.connect(str(s.database_url))
         try:
             return await verify(conn)
         finally:
@@ -41,7 +41,7 @@ def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None
     s = settings()
 
     async def go() -> dict[str, object]:
-        conn = await asyncpg.connect(str(s.database_url))
+        conn = await db.connect(str(s.database_url))
         try:
             return await store_balance(conn, store)
         finally:

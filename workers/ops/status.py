@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from handlers.queries import load_queries
-from workers import topology
+from workers import db, topology
 from workers.ops import queues
 from workers.runtime.heartbeat import live_workers
 from workers.settings import OpsSettings, Settings
@@ -39,7 +39,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
     snap = await queues.snapshot(str(s.amqp_url), management_url, names,
                                  ops.management_timeout_s)
     now = datetime.now(UTC)
-    conn = await asyncpg.connect(str(s.database_url))
+    conn = await db.connect(str(s.database_url))
     try:
         lag = {r["domain"]: r for r in await conn.fetch(Q.get_domain_lag, ops.lag_window_s)}
         try:

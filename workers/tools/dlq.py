@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-import asyncpg
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from handlers.queries import load_queries
-from workers import topology
+from workers import db, topology
 from workers.runtime.decode import PREFIXES as BINARY_MODE_PREFIXES
 from workers.runtime.delivered import (
     ATTEMPT_HEADER,
@@ -219,7 +218,7 @@ async def _audit(database_url: str, action: str, domain: str, flt: Filter,
     """Connects first (no replay or purge when the audit row cannot be written), then
     writes the row with however many messages were taken, also when the command fails
     half-way."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     taken = _Taken()
     try:
         yield taken

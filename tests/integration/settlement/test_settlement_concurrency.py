@@ -23,6 +23,7 @@ from handlers.base import Result
 from handlers.settlement import run as run_module
 from handlers.settlement.handle import handle_aftersale_closed, handle_order_confirmed
 from handlers.settlement.run import handle_run_requested
+from workers import db
 
 ORDERS = 60
 STORES = 4
@@ -36,7 +37,7 @@ SETTLEMENT_TABLES = (
 async def committed(clean_db: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection to an emptied session database whose writes commit; what the test
     committed is removed afterwards."""
-    conn = await asyncpg.connect(clean_db)
+    conn = await db.connect(clean_db)
     try:
         yield conn
     finally:
@@ -46,7 +47,7 @@ async def committed(clean_db: str) -> AsyncIterator[asyncpg.Connection]:
 
 async def worker(database_url: str, run_id: str) -> list[Result]:
     """One worker's chunk loop: each step in its own committed transaction."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     request = run_requested(run_id, due())
     results: list[Result] = []
     try:

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from handlers.queries import load_queries
+from workers import db
 from workers.tools import dlq
 
 Q = load_queries("ops")
@@ -35,7 +36,7 @@ async def dlq_groups(amqp_url: str, domains: Sequence[str]) -> dict[str, list[di
 
 async def business(database_url: str) -> dict[str, Any]:
     """The business panels, read over one connection (empty tables give empty panels)."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         now = datetime.now(UTC)
         return {

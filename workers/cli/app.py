@@ -38,7 +38,7 @@ def migrate() -> None:
 
     s = settings()
     logs.configure(s.log_level, "console")
-    applied = run(migrate_all(s))
+    applied = run(migrate_all(s, progress=console.print))
     console.print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
     console.print("topology declared")
 

@@ -5,24 +5,37 @@ name), so concurrent runs never see each other's rows or messages. Both are drop
 at the end of the session.
 
     pg            asyncpg connection inside a transaction rolled back after the test
-    database_url  URL of the session's migrated database
+    database_url  URL of the session's migrated database (the bouncer's with
+                  HAODIAN_TEST_PGBOUNCER=1: every test's connections then go through it)
+    direct_database_url  the session database itself (migrations need a session)
+    bouncer_url   a private PgBouncer in transaction mode in front of it (tests/pgbouncer.py)
     clean_db      truncates every non-seed table before the test (for worker tests)
     amqp_url      URL of the session's vhost
     settings      worker settings for the session (short retry delays), clean db and queues
     bus           publish events and collect result events on the session's vhost
 """
 
+import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import aio_pika
 import asyncpg
 import pytest
 import structlog
 from harness import ADMIN_AMQP_URL, ADMIN_DATABASE_URL, SESSION_NAME, Bus, test_settings
+from pgbouncer import PgBouncer
 
+from workers import db
 from workers.settings import Settings
 from workers.tools.migrate import declare_topology, full_topology, migrate
+
+# HAODIAN_TEST_PGBOUNCER=1: the session's database URL is the PgBouncer's (transaction mode).
+THROUGH_PGBOUNCER = os.environ.get("HAODIAN_TEST_PGBOUNCER", "") == "1"
 
 
 def _with_database(url: str, name: str) -> str:
@@ -40,7 +53,7 @@ def fresh_logging() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
+async def direct_database_url() -> AsyncIterator[str]:
     admin = await asyncpg.connect(ADMIN_DATABASE_URL)
     await admin.execute(f'DROP DATABASE IF EXISTS "{SESSION_NAME}" WITH (FORCE)')
     await admin.execute(f'CREATE DATABASE "{SESSION_NAME}"')
@@ -61,10 +74,31 @@ async def database_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
+def bouncer_url(direct_database_url: str) -> Iterator[str]:
+    """PgBouncer in transaction mode in front of the session database, stopped at the end."""
+    directory = Path(tempfile.mkdtemp(prefix="haodian-pgbouncer-"))
+    directory.chmod(0o755)  # readable by the postgres account it may run as
+    server = urlsplit(direct_database_url)
+    try:
+        with PgBouncer(directory, server.hostname or "127.0.0.1", server.port or 5432,
+                       SESSION_NAME) as bouncer:
+            yield bouncer.url
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, direct_database_url: str) -> str:
+    if THROUGH_PGBOUNCER:
+        return str(request.getfixturevalue("bouncer_url"))
+    return direct_database_url
+
+
+@pytest.fixture(scope="session")
 async def seed_tables(database_url: str) -> frozenset[str]:
     """Tables that hold rows right after migrating (taxonomies, policies): kept by
     clean_db."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         names = [r["tablename"] for r in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
@@ -79,7 +113,7 @@ async def seed_tables(database_url: str) -> frozenset[str]:
 
 @pytest.fixture
 async def pg(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     tx = conn.transaction()
     await tx.start()
     try:
@@ -91,7 +125,7 @@ async def pg(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 async def clean_db(database_url: str, seed_tables: frozenset[str]) -> str:
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         names = [r["tablename"] for r in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import asyncpg
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from workers import topology
+from workers import db, topology
 from workers.registry import resolve
 from workers.runtime.worker import Worker
 from workers.settings import Settings
@@ -134,7 +133,7 @@ async def run_worker_burst(settings: Settings, domains: Sequence[str],
 
 async def scalar(settings: Settings, sql: str) -> int:
     """One integer from the database (a count, a sum) on a short-lived connection."""
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         return int(await conn.fetchval(sql))
     finally:

@@ -26,6 +26,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from workers.db import split_url
+
 AmqpUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["amqp", "amqps"])]
 PostgresUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["postgresql", "postgres"])]
 
@@ -105,6 +107,12 @@ class Settings(BaseSettings):
     # Names of the PostgreSQL roles (<prefix>_migrator, ...) and RabbitMQ users
     # (<prefix>_worker, ...): workers/access/names.py.
     role_prefix: str = Field(default="haodian", pattern=r"^[a-z][a-z0-9_]{0,40}$")
+
+    @field_validator("database_url")
+    @classmethod
+    def _cache_size_valid(cls, url: AnyUrl) -> AnyUrl:
+        split_url(url)  # `?statement_cache_size=` must be a whole number: fail at start
+        return url
 
     @field_validator("retry_delays_s")
     @classmethod

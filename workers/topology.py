@@ -36,6 +36,11 @@ DLX = "haodian.dlx"
 # The broker's own backstop against a message that kills every worker that takes it;
 # the worker's own redelivery check (settings.max_redeliveries) normally fires first.
 BROKER_DELIVERY_LIMIT = 20
+# "No limit", written the same on every broker version: 3.x treats -1 as "dead-letter on
+# the first requeue" (measured on 3.10.8) while 4.x treats it as "no limit", and leaving
+# the argument out means "no limit" on 3.x but 20 on 4.x. A DLQ has no dead-letter target,
+# so a limit there would drop what `haodian dlq list` hands back 20 times.
+UNLIMITED_DELIVERIES = 2**31 - 1
 
 
 def domain_queue(domain: str) -> str:
@@ -107,7 +112,9 @@ def build_topology(
         ExchangeSpec(REQUEUE, ExchangeType.DIRECT),
         ExchangeSpec(DLX, ExchangeType.DIRECT),
     )
-    queues = [QueueSpec(UNROUTABLE, {"x-queue-type": "quorum"}, ((UNROUTABLE, ""),))]
+    # Every queue states its type and delivery limit: RabbitMQ 4.x changed both defaults.
+    unlimited = {"x-queue-type": "quorum", "x-delivery-limit": UNLIMITED_DELIVERIES}
+    queues = [QueueSpec(UNROUTABLE, unlimited, ((UNROUTABLE, ""),))]
     for name, keys in domains:
         queues.append(QueueSpec(
             domain_queue(name),
@@ -120,12 +127,13 @@ def build_topology(
             },
             (*((EVENTS, key) for key in keys), (REQUEUE, name)),
         ))
-        queues.append(QueueSpec(dlq_name(name), {"x-queue-type": "quorum"}, ((DLX, name),)))
+        queues.append(QueueSpec(dlq_name(name), unlimited, ((DLX, name),)))
         for delay_s in retry_delays_s:
             queues.append(QueueSpec(
                 retry_queue(name, delay_s),
                 {
-                    "x-queue-type": "quorum",
+                    # Nothing consumes a retry queue (messages leave by TTL): no limit.
+                    **unlimited,
                     "x-message-ttl": delay_s * 1000,
                     "x-dead-letter-exchange": REQUEUE,
                     "x-dead-letter-routing-key": name,

@@ -2,8 +2,8 @@
 HAODIAN_DATABASE_URL, the RabbitMQ users on the vhost of HAODIAN_AMQP_URL, both as the
 administrator those URLs (and HAODIAN_MANAGEMENT_URL) name."""
 
-import asyncpg
 
+from workers import db
 from workers.access.broker_users import ManagementApi, apply_users, user_specs
 from workers.access.names import broker_users, pg_roles
 from workers.access.pg_roles import apply_roles
@@ -14,7 +14,7 @@ from workers.settings import OpsSettings, RoleSettings, Settings
 
 async def apply_postgres(s: Settings, passwords: RoleSettings) -> list[str]:
     roles = pg_roles(s.role_prefix)
-    conn = await asyncpg.connect(str(s.database_url))
+    conn = await db.connect(str(s.database_url))
     try:
         return await apply_roles(conn, roles, {
             roles.migrator: passwords.pg_password_migrator,

@@ -9,19 +9,18 @@ import time
 from collections import deque
 
 import aio_pika
-import asyncpg
 import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 
-from workers import topology
+from workers import db, topology
 
 BARE_QUEUE = "haodian.bench.bare"
 
 
 async def bare_loop(amqp_url: str, database_url: str, expected: int, batch_size: int,
                     batch_wait_s: float, prefetch: int) -> None:
-    db = await asyncpg.connect(database_url)
-    await db.execute("CREATE TABLE IF NOT EXISTS bench_bare (payload text NOT NULL)")
+    conn = await db.connect(database_url)
+    await conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (payload text NOT NULL)")
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=prefetch)
@@ -48,7 +47,7 @@ async def bare_loop(amqp_url: str, database_url: str, expected: int, batch_size:
             except TimeoutError:
                 break
         batch = [buffer.popleft() for _ in range(min(batch_size, len(buffer)))]
-        await db.execute("INSERT INTO bench_bare (payload) SELECT unnest($1::text[])",
+        await conn.execute("INSERT INTO bench_bare (payload) SELECT unnest($1::text[])",
                          [m.body.decode() for m in batch])
         await asyncio.gather(*(results.publish(
             aio_pika.Message(m.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
@@ -56,7 +55,7 @@ async def bare_loop(amqp_url: str, database_url: str, expected: int, batch_size:
         await batch[-1].ack(multiple=True)
         done += len(batch)
     await connection.close()
-    await db.close()
+    await conn.close()
 
 
 if __name__ == "__main__":

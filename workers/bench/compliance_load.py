@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
-
+from workers import db
 from workers.bench.load import cloudevent
 from workers.settings import Settings
 
@@ -62,7 +61,7 @@ async def open_stores(settings: Settings, now: datetime, stores: int = STORES) -
     """Certified enterprise accounts (valid for a year from `now`) with one open store each."""
     certified_at = now - timedelta(days=1)
     valid_until = certified_at + timedelta(days=365)
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         async with conn.transaction():
             await conn.execute(

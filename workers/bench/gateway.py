@@ -19,13 +19,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import aio_pika
-import asyncpg
 import httpx
 import orjson
 from rich.console import Console
 from rich.table import Table
 
-from workers import topology
+from workers import db, topology
 from workers.bench import load
 from workers.bench.http_client import LeanClient
 from workers.bench.procfs import CpuMeter, rss_bytes
@@ -143,7 +142,7 @@ async def bench_gateway(settings: Settings, events: int, console: Console,
                         concurrency: int = 32, batch_size: int = 100) -> dict[str, Any]:
     bench = await bench_place(settings, PLACE)
     await prepare(bench)
-    conn = await asyncpg.connect(str(bench.database_url))
+    conn = await db.connect(str(bench.database_url))
     try:
         _, token = await add_token(conn, SOURCE)
     finally:

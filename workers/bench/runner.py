@@ -23,7 +23,7 @@ from aio_pika.abc import AbstractChannel
 from aiormq import spec
 from aiormq.abc import DeliveredMessage
 
-from workers import topology
+from workers import db, topology
 from workers.bench.bare import BARE_QUEUE
 from workers.bench.procfs import CpuMeter, rss_bytes
 from workers.settings import Settings
@@ -123,16 +123,20 @@ def infra_groups() -> dict[str, list[int] | str]:
 
 async def prepare(settings: Settings) -> None:
     """Fresh database and vhost contents: the bench never reuses earlier rows."""
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         await migrate(conn)
     finally:
         await conn.close()
-    await declare_topology(settings)
     connection = await aio_pika.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel()
+        # Queues of an earlier run may carry older arguments, which a declaration with
+        # today's would be refused over: the bench starts from none.
+        for q in full_topology(settings).queues:
+            await channel.queue_delete(q.name)
+        await declare_topology(settings)
         await channel.declare_queue(BARE_QUEUE, durable=True,
                                     arguments={"x-queue-type": "quorum"})
         for name in [BARE_QUEUE, *[q.name for q in full_topology(settings).queues]]:

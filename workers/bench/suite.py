@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import orjson
 from rich.console import Console
 from rich.table import Table
 
+from workers import db
 from workers.bench import compliance_load, load, saturation
 from workers.bench.runner import (
     WorkerUnderTest,
@@ -31,7 +31,7 @@ BENCH_NAME = "haodian_bench"
 async def bench_place(settings: Settings, name: str = BENCH_NAME) -> Settings:
     """The same servers with database and vhost `name` (created when missing): a bench
     never touches the data of the database it was pointed at."""
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
@@ -43,8 +43,8 @@ async def bench_place(settings: Settings, name: str = BENCH_NAME) -> Settings:
         subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name,
                         amqp.username or "guest", ".*", ".*", ".*"],
                        capture_output=True, check=True)
-    db = urlsplit(str(settings.database_url))._replace(path="/" + name)
-    return settings.model_copy(update={"database_url": urlunsplit(db),
+    place = urlsplit(str(settings.database_url))._replace(path="/" + name)
+    return settings.model_copy(update={"database_url": urlunsplit(place),
                                        "amqp_url": urlunsplit(amqp._replace(path="/" + name))})
 
 

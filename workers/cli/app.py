@@ -41,7 +41,7 @@ def migrate() -> None:
     s = settings()
     logs.configure(s.log_level, "console")
     try:
-        done = run(migrate_all(s))
+        done = run(migrate_all(s, progress=console.print))
     except MigrationError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

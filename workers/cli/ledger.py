@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-import asyncpg
 import typer
 
+from workers import db
 from workers.cli.common import console, err, run, settings
 from workers.cli.printable import shown
 
@@ -19,7 +19,7 @@ def ledger_verify() -> None:
     s = settings()
 
     async def go() -> tuple[list[str], list[Violation]]:
-        conn = await asyncpg.connect(str(s.database_url))
+        conn = await db.connect(str(s.database_url))
         try:
             return await verify(conn)
         finally:
@@ -42,7 +42,7 @@ def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None
     s = settings()
 
     async def go() -> dict[str, object]:
-        conn = await asyncpg.connect(str(s.database_url))
+        conn = await db.connect(str(s.database_url))
         try:
             return await store_balance(conn, store)
         finally:

@@ -8,7 +8,7 @@ import asyncpg
 import typer
 from rich.table import Table
 
-from workers import logs
+from workers import db, logs
 from workers.cli.common import console, err, run, settings_and
 from workers.settings import OpsSettings
 
@@ -43,7 +43,7 @@ def retention_run(
                   f"({table.batches:,} batches) …")
 
     async def go() -> retention.Report:
-        conn = await asyncpg.connect(str(s.database_url))
+        conn = await db.connect(str(s.database_url))
         try:
             if dry_run:
                 return await retention.count(conn, ops)

@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.progress import TimeElapsedColumn as Elapsed
 from rich.table import Table
 
-from workers import topology
+from workers import db, topology
 from workers.demo import report, shops
 from workers.demo.events import DLQ, INBOX, Phase, Planned, Story
 from workers.demo.money import NOW, SECOND_RUN_AT, Trade
@@ -323,7 +323,7 @@ async def run_demo(settings: Settings, console: Console, *, orders: int = 3000,
     worker_task = asyncio.create_task(worker.run(), name="demo-worker") if worker else None
     aborted: str | None = None
     reports: list[PhaseReport] = []
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         try:
             async with Publisher.connect(str(settings.amqp_url)) as publisher:

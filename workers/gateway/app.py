@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from handlers.base import AnyRoute
+from workers import db
 from workers.gateway import binding, openapi
 from workers.gateway.access import AccessLog
 from workers.gateway.binding import Refusal
@@ -232,7 +233,7 @@ def create_app(settings: Settings, config: GatewaySettings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # min_size=0: the gateway starts (and answers 503) while PostgreSQL is down.
-        pool = await asyncpg.create_pool(str(settings.database_url), min_size=0,
+        pool = await db.create_pool(str(settings.database_url), min_size=0,
                                          max_size=config.db_pool_size)
         broker = Broker(str(settings.amqp_url), config.confirm_timeout_s,
                         config.reconnect_backoff_s)

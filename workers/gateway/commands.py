@@ -10,6 +10,7 @@ import asyncpg
 import structlog
 import uvicorn
 
+from workers import db
 from workers.gateway import tokens
 from workers.gateway.app import create_app
 from workers.gateway.config import GatewaySettings
@@ -54,7 +55,7 @@ async def serve(settings: Settings, config: GatewaySettings, host: str, port: in
 
 
 async def with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         return await work(conn)
     finally:

@@ -19,12 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 from prometheus_client import Gauge
 
 from handlers.queries import load_queries
-from workers import topology
+from workers import db, topology
 from workers.ops import queues
 from workers.settings import OpsSettings
 
@@ -79,7 +78,7 @@ async def _depths(amqp_url: str, domains: Sequence[str]) -> dict[str, int]:
 async def measure(amqp_url: str, database_url: str, ops: OpsSettings, domains: Sequence[str],
                   target_lag_s: float, window_s: float) -> list[Advice]:
     """Sample, wait window_s, sample again; advise and set the gauges."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         t1 = await conn.fetchval("SELECT clock_timestamp()")
         first = await _depths(amqp_url, domains)

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from handlers.queries import load_queries
-from workers import topology
+from workers import db, topology
 from workers.cli.printable import shown, visible
 from workers.ops import queues
 from workers.runtime import retention
@@ -45,7 +45,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
     snap = await queues.snapshot(str(s.amqp_url), management_url,
                                  [*names, topology.UNROUTABLE], ops.management_timeout_s)
     now = datetime.now(UTC)
-    conn = await asyncpg.connect(str(s.database_url))
+    conn = await db.connect(str(s.database_url))
     try:
         held = await count_held(conn)
         lag = {r["domain"]: r for r in await conn.fetch(Q.get_domain_lag, ops.lag_window_s)}

@@ -19,6 +19,7 @@ import asyncpg
 import structlog
 
 from handlers.queries import load_queries
+from workers import db
 from workers.runtime import metrics
 from workers.settings import OpsSettings
 
@@ -163,7 +164,7 @@ async def run_once(database_url: str, ops: OpsSettings) -> Report | None:
     """One run on its own connection (a long run must not hold a pool connection of the
     batch loop); None when the database could not be reached or the run failed."""
     try:
-        conn = await asyncpg.connect(database_url)
+        conn = await db.connect(database_url)
     except (OSError, asyncpg.PostgresError) as exc:
         log.warning("retention_failed", error=repr(exc)[:200])
         return None

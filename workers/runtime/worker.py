@@ -22,7 +22,7 @@ import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 
 from handlers.base import ChunkedRoute, Domain
-from workers import topology
+from workers import db, topology
 from workers.registry import routes_by_type
 from workers.runtime import metrics, outbox
 from workers.runtime.acks import Acknowledger
@@ -105,7 +105,7 @@ class Worker:
         log.info("worker_starting", amqp=redact(s.amqp_url), database=redact(s.database_url),
                  domains=[d.domain.name for d in self.loops], prefetch=s.prefetch,
                  batch_size=s.batch_size, batch_wait_ms=s.batch_wait_ms, burst=self.burst)
-        self.pool = await asyncpg.create_pool(str(s.database_url), min_size=2,
+        self.pool = await db.create_pool(str(s.database_url), min_size=2,
                                               max_size=s.db_pool_size)
         self.connection = await aio_pika.connect_robust(str(s.amqp_url),
                                                         client_properties={"connection_name":
@@ -119,7 +119,8 @@ class Worker:
                                s.retry_delays_s)
         for d in self.loops:
             channel = await self.connection.channel()
-            await channel.set_qos(prefetch_count=s.prefetch)
+            # Per-consumer prefetch: global QoS is deprecated in RabbitMQ 4.x.
+            await channel.set_qos(prefetch_count=s.prefetch, global_=False)
             d.consumer = RawConsumer(channel, topology.domain_queue(d.domain.name),
                                      d.batcher.on_message)
             await d.consumer.start()

@@ -20,7 +20,7 @@ import asyncpg
 import orjson
 
 from handlers.queries import load_queries
-from workers import topology
+from workers import db, topology
 from workers.registry import all_routes
 from workers.runtime.amqp_codec import Faithful, decode_properties, without_headers
 from workers.runtime.dead_letters import ingest_waiting
@@ -134,7 +134,7 @@ async def ingest(amqp_url: str, conn: asyncpg.Connection, places: Sequence[str])
 
 
 async def ingest_places(amqp_url: str, database_url: str, places: Sequence[str]) -> int:
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         return await ingest(amqp_url, conn, places)
     finally:
@@ -144,7 +144,7 @@ async def ingest_places(amqp_url: str, database_url: str, places: Sequence[str])
 async def list_dead_letters(amqp_url: str, database_url: str, place: str, flt: Filter,
                             *, fresh: bool = True) -> list[DeadLetter]:
     """The place's dead letters, oldest first; `fresh` ingests what waits first."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         if fresh:
             await ingest(amqp_url, conn, [place])
@@ -155,7 +155,7 @@ async def list_dead_letters(amqp_url: str, database_url: str, place: str, flt: F
 
 
 async def get_dead_letter(database_url: str, place: str, position: int) -> DeadLetter | None:
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         row = await conn.fetchrow(Q.get_dead_letter, position, place)
     finally:
@@ -257,7 +257,7 @@ async def purge(amqp_url: str, database_url: str, place: str, flt: Filter, actor
 async def _session(amqp_url: str, database_url: str, place: str
                    ) -> AsyncIterator[asyncpg.Connection]:
     """A database connection, after what waits in the place's queue was ingested."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         await ingest(amqp_url, conn, [place])
         yield conn

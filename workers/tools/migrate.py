@@ -1,9 +1,10 @@
-"""`haodian migrate`: numbered SQL migrations (applied once each, in order, each in its
-own transaction), the table privileges of the role split, then the broker topology of
-every domain."""
+"""`haodian migrate`: numbered SQL migrations (applied once each, in order, online: see
+online.py), the table privileges of the role split, then the broker topology of every
+domain."""
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +13,12 @@ import aiormq
 import asyncpg
 
 from handlers.queries import SQL_DIR
-from workers import topology
+from workers import db, topology
 from workers.access.names import broker_users, pg_roles
 from workers.access.pg_grants import sync_grants
 from workers.registry import DOMAIN_NAMES, resolve
 from workers.settings import Settings
+from workers.tools.online import OnlinePolicy, Progress, apply
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -65,8 +67,19 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply what is missing; returns the names applied. Refuses edited history."""
+ONLINE = OnlinePolicy()  # 200 ms lock waits, 8 tries
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *,
+                  policy: OnlinePolicy = ONLINE, progress: Progress = _quiet
+                  ) -> list[str]:
+    """Apply what is missing; returns the names applied. Refuses edited history. Needs a
+    session of its own (an advisory lock, no-transaction steps): not through PgBouncer
+    in transaction mode."""
     migrations = discover(directory)
     await conn.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
     try:
@@ -96,15 +109,21 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                         f"migration {m.version:04d}_{m.name}.sql was edited after it was "
                         "applied; add a new migration instead")
                 continue
-            async with conn.transaction():
-                await conn.execute(m.sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
-                    m.version, m.name, m.checksum)
-            done.append(f"{m.version:04d}_{m.name}")
+            label = f"{m.version:04d}_{m.name}"
+            progress(f"applying {label}")
+            await apply(conn, label, m.sql, _recorder(conn, m), policy, progress)
+            done.append(label)
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)
+
+
+def _recorder(conn: asyncpg.Connection, m: Migration) -> Callable[[], Awaitable[object]]:
+    async def record() -> None:
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
+            m.version, m.name, m.checksum)
+    return record
 
 
 def full_topology(settings: Settings) -> topology.Topology:
@@ -127,11 +146,11 @@ class Migrated:
     grants: list[str]  # GRANT and REVOKE statements that fixed table privileges
 
 
-async def migrate_all(settings: Settings) -> Migrated:
-    conn = await asyncpg.connect(str(settings.database_url))
+async def migrate_all(settings: Settings, progress: Progress = _quiet) -> Migrated:
+    conn = await db.connect(str(settings.database_url))
     try:
         try:
-            applied = await migrate(conn)
+            applied = await migrate(conn, progress=progress)
             grants = await sync_grants(conn, pg_roles(settings.role_prefix))
         except asyncpg.InsufficientPrivilegeError as exc:
             user = await conn.fetchval("SELECT current_user")

@@ -3,11 +3,10 @@
 from typing import Any
 
 import aio_pika
-import asyncpg
 import orjson
 from harness import Bus, event, run_worker_burst
 
-from workers import topology
+from workers import db, topology
 from workers.settings import Settings
 
 
@@ -46,7 +45,7 @@ async def test_same_event_in_both_modes_has_effects_once(bus: Bus, settings: Set
     await run_worker_burst(settings, ["certification"])
     await bus.settle()
     assert await bus.take_all(topology.dlq_name("certification")) == []  # not a conflict
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         assert await conn.fetchval("SELECT count(*) FROM certification_applications") == 1
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 1

@@ -1,10 +1,9 @@
 """End-to-end delivery through the real broker and database, certification as the domain."""
 
-import asyncpg
 import orjson
 from harness import Bus, event, run_worker_burst
 
-from workers import topology
+from workers import db, topology
 from workers.settings import Settings
 
 
@@ -31,7 +30,7 @@ async def test_same_key_twice_has_effects_once(bus: Bus, settings: Settings) -> 
     await bus.publish(e)  # a redelivery in a later batch
     await run_worker_burst(settings, ["certification"])
     results = await bus.settle()
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         assert await conn.fetchval("SELECT count(*) FROM certification_applications") == 1
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 1

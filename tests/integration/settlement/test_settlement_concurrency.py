@@ -22,6 +22,7 @@ from settlement_builders import (
 from handlers.base import Result
 from handlers.settlement.handle import handle_aftersale_closed, handle_order_confirmed
 from handlers.settlement.run import handle_run_requested
+from workers import db
 
 ORDERS = 60
 STORES = 4
@@ -35,7 +36,7 @@ SETTLEMENT_TABLES = (
 async def committed(clean_db: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection to an emptied session database whose writes commit; what the test
     committed is removed afterwards."""
-    conn = await asyncpg.connect(clean_db)
+    conn = await db.connect(clean_db)
     try:
         yield conn
     finally:
@@ -47,7 +48,7 @@ CHUNK_SIZE = 3  # small chunks, so the two runs interleave
 
 async def worker(database_url: str, run_id: str) -> list[Result]:
     """One worker's chunk loop: each step in its own committed transaction."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     request = run_requested(run_id, due())
     results: list[Result] = []
     try:

@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from harness import Bus, WorkerProcess, event, run_worker_burst
 
-from workers import topology
+from workers import db, topology
 from workers.settings import Settings
 from workers.tools.ledger import verify
 
@@ -37,7 +36,7 @@ def run_request(run_id: str) -> dict[str, Any]:
 
 
 async def failed_checks(settings: Settings) -> list[str]:
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         _, violations = await verify(conn)
     finally:
@@ -102,7 +101,7 @@ async def test_aftersale_before_its_order_is_retried_until_the_order_arrives(
 
 
 async def _count(settings: Settings, sql: str) -> int:
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         return int(await conn.fetchval(sql))
     finally:

@@ -5,10 +5,9 @@ to the same ledger balances and store-month figures."""
 import random
 from typing import Any
 
-import asyncpg
 from harness import Bus, event, run_worker_burst
 
-from workers import topology
+from workers import db, topology
 from workers.settings import Settings
 from workers.tools.ledger import verify
 
@@ -47,7 +46,7 @@ def story(tag: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 async def books(settings: Settings, tag: str) -> dict[str, Any]:
     """Balances and store-month figures of one replay, with the tag taken out."""
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         balances = await conn.fetch(
             "SELECT account, sum(amount_fen) AS balance FROM journal_lines "
@@ -88,7 +87,7 @@ async def test_shuffled_publication_orders_converge_to_the_same_books(
     assert results[0]["paid"] == 16
     assert results[0] == results[1] == results[2]
     assert await bus.depth(topology.dlq_name("settlement")) == 0
-    conn = await asyncpg.connect(str(settings.database_url))
+    conn = await db.connect(str(settings.database_url))
     try:
         _, violations = await verify(conn)
     finally:

@@ -6,7 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("schema", "handlers", "workers")
 ROOMS = ("cli", "tools", "contract", "demo", "gateway", "ops", "bench", "access")
-TOP_LEVEL = {"__init__", "__main__", "settings", "logs", "masking", "topology", "registry",
+TOP_LEVEL = {"__init__", "__main__", "settings", "db", "logs", "masking", "topology", "registry",
              "reasons"}
 
 

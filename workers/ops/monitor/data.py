@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from handlers.queries import load_queries
+from workers import db
 from workers.tools import dlq
 
 Q = load_queries("ops")
@@ -18,7 +19,7 @@ async def dlq_groups(amqp_url: str, database_url: str, places: Sequence[str]
                      ) -> dict[str, list[dict[str, Any]]]:
     """Per place (each domain, then unroutable), its dead letters grouped by reason: count,
     types, latest, sample ids. What waits in the broker is ingested first."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         await dlq.ingest(amqp_url, conn, places)
         rows = await dlq.groups(conn, places)
@@ -35,7 +36,7 @@ async def dlq_groups(amqp_url: str, database_url: str, places: Sequence[str]
 
 async def business(database_url: str) -> dict[str, Any]:
     """The business panels, read over one connection (empty tables give empty panels)."""
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         now = datetime.now(UTC)
         return {

@@ -1,0 +1,41 @@
+"""Every PostgreSQL connection and pool of haodian, opened one way from the database URL.
+
+The URL may end in `?statement_cache_size=N`: asyncpg's per-connection cache of named
+prepared statements (default 100). Behind PgBouncer in transaction mode set it to 0:
+PgBouncer before 1.21 (Debian 12 ships 1.18) hands each transaction any server
+connection, where a statement prepared on another one does not exist.
+"""
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+CACHE_PARAMETER = "statement_cache_size"
+DEFAULT_STATEMENT_CACHE_SIZE = 100  # asyncpg's own default
+
+
+def split_url(url: object) -> tuple[str, int]:
+    """The URL asyncpg gets and the statement cache size it names; ValueError if bad."""
+    parts = urlsplit(str(url))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    size = DEFAULT_STATEMENT_CACHE_SIZE
+    rest = []
+    for key, value in query:
+        if key != CACHE_PARAMETER:
+            rest.append((key, value))
+        elif not value.isdigit():
+            raise ValueError(f"{CACHE_PARAMETER} must be a whole number >= 0, not {value!r}")
+        else:
+            size = int(value)
+    return urlunsplit(parts._replace(query=urlencode(rest))), size
+
+
+async def connect(url: object, **kwargs: Any) -> asyncpg.Connection:
+    dsn, cache = split_url(url)
+    return await asyncpg.connect(dsn, statement_cache_size=cache, **kwargs)
+
+
+async def create_pool(url: object, **kwargs: Any) -> asyncpg.Pool:
+    dsn, cache = split_url(url)
+    return await asyncpg.create_pool(dsn, statement_cache_size=cache, **kwargs)

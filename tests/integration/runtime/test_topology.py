@@ -20,7 +20,8 @@ def declared_arguments(settings: Settings) -> dict[str, dict[str, object]]:
     out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "arguments",
                           "durable", "--formatter", "json"],
                          check=True, capture_output=True, timeout=60).stdout
-    rows = json.loads(out)
+    # Only haodian's named queues: a test's bus listens on an exclusive transient queue.
+    rows = [row for row in json.loads(out) if row["name"].startswith("haodian.")]
     assert all(row["durable"] for row in rows)
     return {row["name"]: {k: v for k, _, v in row["arguments"]} for row in rows}
 

@@ -94,7 +94,9 @@ def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
         return
     table = Table(title=f"{_where(place)}: {len(found)} message(s)")
     for col in ("#", "reason", "type", "event id", "rejected at", "detail"):
-        table.add_column(col)
+        # Ids are what an operator copies into `show`/`replay`: never wrapped; the detail
+        # gives way first.
+        table.add_column(col, no_wrap=col in ("#", "event id"))
     for d in found:
         table.add_row(str(d.position), shown(d.reason), shown(d.type), shown(d.event_id),
                       d.rejected_at[:26], shown(d.detail[:80]))

@@ -103,8 +103,9 @@ async def test_the_demo_story_runs_under_the_restricted_roles(split: Split,
     assert report["source"] == "management"
 
     monitor = split.as_(split.roles.readonly, split.users.monitor)
-    letters = await list_dead_letters(str(monitor.amqp_url), "compliance", Filter())
+    letters = await list_dead_letters(str(monitor.amqp_url), str(monitor.database_url),
+                                      "compliance", Filter())
     assert letters  # the story's broken messages
     purged = await purge(str(monitor.amqp_url), str(monitor.database_url), "compliance",
-                         Filter(), "role-test")
+                         Filter(everything=True), "role-test")
     assert purged == len(letters)

@@ -51,5 +51,6 @@ async def test_a_dead_letter_survives_more_dlq_listings_than_the_broker_default_
         aio_pika.Message(b"kept", headers={"x-haodian-reason": "malformed_json"}),
         routing_key=topology.dlq_name("settlement"))
     for _ in range(25):  # RabbitMQ 4.x drops at 20 returns where no limit is stated
-        listed = await list_dead_letters(str(settings.amqp_url), "settlement", Filter())
+        listed = await list_dead_letters(str(settings.amqp_url), str(settings.database_url),
+                                        "settlement", Filter())
         assert [bytes(d.body) for d in listed] == [b"kept"]

@@ -1,28 +1,20 @@
 """Deposit journal entries: balanced, on the right accounts, and the §3.4 worked example."""
 
-from collections import defaultdict
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ledger_sums import balances
 
 from handlers.deposit.postings import payment_entry, refund_entries
 from handlers.deposit.rules import RefundDecision, StoreDeposit, check_closes_store, decide_refund
-from handlers.ledger import BANK, JournalEntry, merchant_view, store_account
+from handlers.ledger import BANK, merchant_view, store_account
 
 AT = datetime(2021, 10, 8, 2, 0, tzinfo=UTC)
 CAUSE = ("test", "evt-1")
 DEPOSIT = store_account("s-1", "deposit")
 AVAILABLE = store_account("s-1", "available")
-
-
-def balances(entries: list[JournalEntry]) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for e in entries:
-        for p in e.postings:
-            totals[p.account] += p.amount_fen
-    return {account: v for account, v in totals.items() if v != 0}
 
 
 def test_worked_example_pays_the_debt_then_refunds_the_excess() -> None:

@@ -1,16 +1,15 @@
 """Settlement journal entries: balanced, and the §3.3 worked example leaves the right balances."""
 
-from collections import defaultdict
 from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
+from ledger_sums import balances
 
 from handlers.ledger import (
     BANK,
     CLEARING,
     COMMISSION,
-    JournalEntry,
     compute_debt_fen,
     entry,
     store_account,
@@ -27,14 +26,6 @@ AT = datetime(2021, 10, 8, 2, 0, tzinfo=UTC)
 CAUSE = ("test", "evt-1")
 PENDING = store_account("s-1", "pending")
 AVAILABLE = store_account("s-1", "available")
-
-
-def balances(entries: list[JournalEntry]) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for e in entries:
-        for p in e.postings:
-            totals[p.account] += p.amount_fen
-    return {account: v for account, v in totals.items() if v != 0}
 
 
 def test_worked_example_books_commission_payouts_and_the_debt() -> None:

@@ -20,21 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from prometheus_client import Gauge
 
 from handlers.queries import load_queries
 from workers import db, topology
 from workers.ops import queues
+from workers.ops.metrics import ARRIVAL, RECOMMENDED
 from workers.settings import OpsSettings
 
 Q = load_queries("ops")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 UTILISATION = 0.8
-
-RECOMMENDED = Gauge("haodian_scale_recommended_processes",
-                    "Worker processes a domain needs to keep lag under the target", ["domain"])
-ARRIVAL = Gauge("haodian_scale_arrival_per_second", "Measured arrival rate", ["domain"])
-
 
 @dataclass(frozen=True)
 class Advice:

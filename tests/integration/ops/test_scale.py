@@ -5,7 +5,8 @@ import asyncio
 from harness import Bus
 from ops_helpers import applications
 
-from workers.ops.scale import RECOMMENDED, measure
+from workers.ops.metrics import RECOMMENDED
+from workers.ops.scale import measure
 from workers.registry import resolve
 from workers.runtime.worker import Worker
 from workers.settings import OpsSettings, Settings

@@ -15,13 +15,14 @@ from typing import Any
 
 import orjson
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from workers import topology
+from workers.ops import metrics as exported
 from workers.ops import scale, status
 from workers.ops.monitor import assets, data, page
 from workers.settings import OpsSettings, Settings
@@ -128,11 +129,21 @@ class Monitor:
         return Response(assets.JS, media_type="text/javascript")
 
     async def metrics(self, request: Request) -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        # Its own registry: the default one holds worker gauges this process never sets.
+        return Response(generate_latest(exported.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    async def count_dead_letters(self) -> None:
+        """Refresh /metrics' dead-letter counts (ingesting what waits in the broker first)."""
+        groups = await self.dlq_groups()
+        exported.DEAD_LETTERS.replace(self.places, groups, time.time())
 
     async def scale_loop(self) -> None:
-        """Keep the scale-advice gauges of /metrics current."""
+        """Keep the gauges of /metrics current: dead letters, then the scale advice."""
         while True:
+            try:
+                await self.count_dead_letters()
+            except Exception as exc:  # the dashboard stays up while a service is away
+                log.warning("dead_letter_count_failed", error=repr(exc)[:200])
             try:
                 await scale.measure(str(self.s.amqp_url), str(self.s.database_url), self.ops,
                                     self.domains, self.ops.target_lag_s, 5.0)

@@ -9,6 +9,7 @@
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -175,6 +176,18 @@ class OpsSettings(BaseSettings):
     monitor_host: Host = "127.0.0.1"
     monitor_port: int = Field(default=8765, ge=0, le=65535)
     monitor_token: str | None = None
+    # The same token from a file (a compose or Kubernetes secret; Prometheus reads the
+    # same file as its bearer credentials). HAODIAN_MONITOR_TOKEN wins when both are set.
+    monitor_token_file: Path | None = None
+
+    def monitor_secret(self) -> str | None:
+        """The dashboard's token: the variable, else the file's first line."""
+        if self.monitor_token:
+            return self.monitor_token
+        if self.monitor_token_file is None:
+            return None
+        lines = self.monitor_token_file.read_text().splitlines()
+        return (lines[0].strip() or None) if lines else None
 
     @field_validator("throughput_per_process")
     @classmethod

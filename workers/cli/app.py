@@ -167,3 +167,4 @@ def demo(
 app.command()(publish.publish)
 app.command()(ops.status)
 app.command()(ops.monitor)
+app.command(name="monitor-token")(ops.monitor_token)

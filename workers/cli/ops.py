@@ -2,6 +2,7 @@
 (workers/ops)."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import asyncpg
@@ -101,17 +102,45 @@ def monitor(
     management_url: ManagementOpt = None,
 ) -> None:
     """HTTP dashboard: live queues, DLQ by reason (replay/purge), workers, business panels.
-    Needs HAODIAN_MONITOR_TOKEN; open /?token=… once."""
+    Needs HAODIAN_MONITOR_TOKEN (or HAODIAN_MONITOR_TOKEN_FILE); open /?token=… once."""
     from workers.ops.monitor.app import Monitor, serve
     (s, ops), names = settings_and(OpsSettings), _domains(domain)
-    if not ops.monitor_token:
+    try:
+        token = ops.monitor_secret()
+    except OSError as exc:
+        err.print(f"[red]HAODIAN_MONITOR_TOKEN_FILE cannot be read: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not token:
         err.print("[red]HAODIAN_MONITOR_TOKEN is not set: the dashboard refuses to run "
-                  "without a token[/red]")
+                  "without a token (`haodian monitor-token --output FILE` makes one)[/red]")
         raise typer.Exit(2)
     logs.configure(s.log_level, s.log_format)
     url = ops.management_url if management_url is None else management_url
-    mon = Monitor(s, ops, ops.monitor_token, names, url or None)
+    mon = Monitor(s, ops, token, names, url or None)
     bind_host = host or ops.monitor_host
     bind_port = ops.monitor_port if port is None else port
     console.print(f"haodian monitor on http://{bind_host}:{bind_port}/ (open /?token=…)")
     raise typer.Exit(run(serve(mon, bind_host, bind_port)))
+
+
+def monitor_token(
+    output: Annotated[Path | None, typer.Option(
+        help="write the token to this file (mode 0644: Prometheus reads it) instead of "
+             "printing it")] = None,
+    force: Annotated[bool, typer.Option(help="replace an existing file")] = False,
+) -> None:
+    """A new random dashboard token: for HAODIAN_MONITOR_TOKEN, or the file that both the
+    monitor (HAODIAN_MONITOR_TOKEN_FILE) and Prometheus (credentials_file) read."""
+    import secrets
+    token = secrets.token_urlsafe(32)
+    if output is None:
+        console.print(token, soft_wrap=True)
+        return
+    if output.exists() and not force:
+        err.print(f"[red]{output} exists; --force replaces it (and logs out every "
+                  "dashboard viewer and Prometheus until they read the new one)[/red]")
+        raise typer.Exit(2)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(token + "\n")
+    output.chmod(0o644)
+    console.print(f"wrote a new monitor token to {output}")

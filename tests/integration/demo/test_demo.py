@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import asyncpg
+from grafana_business import assert_grafana_business_panels_agree
 from rich.console import Console
 
 from workers.demo.report import dlq_depths, gather
@@ -112,6 +113,9 @@ async def test_demo_tells_the_whole_story_and_verifies(settings: Settings) -> No
     assert dlq["settlement"].run_reasons == {"money_not_integer": 1}
     assert dlq["deposit"].run_reasons == {"schema_invalid": 1}
     assert dlq["certification"].this_run == 0
+
+    # The same story as Grafana's business panels (PostgreSQL data source) tell it.
+    await assert_grafana_business_panels_agree(settings)
 
 
 async def test_demo_names_the_phase_whose_answers_never_come(settings: Settings) -> None:

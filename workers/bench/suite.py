@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from workers import db
-from workers.bench import compliance_load, load, saturation
+from workers.bench import compliance_load, growth, load, saturation
 from workers.bench.runner import (
     WorkerUnderTest,
     prepare,
@@ -123,11 +123,14 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
     report["idle_worker_rss_mib"] = round(idle.rss()[0] / 2**20, 1)
     idle.stop()
     console.print(f"{domain}: worker draining {events} pre-filled events …")
+    sizes_before = await growth.table_bytes(str(bench.database_url))
     worker = await start_after_prefill(bench, domain, drain_events,
                                        retention_env(retention_every_s, retention_window_s))
     try:
         report["worker"] = await run_worker_drain(
             bench, domain, [], lambda i: "", result_keys, worker, expected=events)
+        report["growth"] = growth.per_event(
+            sizes_before, await growth.table_bytes(str(bench.database_url)), events)
         report["ratio"] = round(report["worker"]["events_per_s"]
                                 / max(1, report["bare"]["events_per_s"]), 3)
         console.print(f"  worker: {report['worker']['events_per_s']} events/s, "
@@ -176,8 +179,10 @@ async def bench_settlement_run(bench: Settings, orders: int, console: Console
     now = load.now_utc()
     events = list(load.confirmed_orders(orders, "run", now, days_ago=10))
     console.print(f"settlement: loading {orders} due orders …")
+    sizes = [await growth.table_bytes(str(bench.database_url))]
     await run_worker_drain(bench, "settlement", _bodies(events), lambda _: "order.confirmed",
                            ["settlement.scheduled"])
+    sizes.append(await growth.table_bytes(str(bench.database_url)))
     worker = WorkerUnderTest(bench, "settlement")
     try:
         connection = await aio_pika.connect(str(bench.amqp_url))
@@ -202,8 +207,11 @@ async def bench_settlement_run(bench: Settings, orders: int, console: Console
             duration = time.monotonic() - started
     finally:
         worker.stop()
+    sizes.append(await growth.table_bytes(str(bench.database_url)))
     return {"orders": orders, "seconds": round(duration, 2),
-            "orders_per_s": round(orders / duration), "worker_peak_rss_mib": round(peak / 2**20, 1)}
+            "orders_per_s": round(orders / duration), "worker_peak_rss_mib": round(peak / 2**20, 1),
+            "growth_confirmed": growth.per_event(sizes[0], sizes[1], orders),
+            "growth_run": growth.per_event(sizes[1], sizes[2], orders)}
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:
@@ -222,6 +230,11 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         table.add_row(f"CPU s per 1000 events ({who} run)",
                       ", ".join(f"{k} {v}" for k, v in cpu.items()))
     table.add_row("idle worker RSS (MiB, target ≤ 100)", str(report["idle_worker_rss_mib"]))
+    if "growth" in report:
+        top = list(report["growth"]["bytes_per_event"].items())[:4]
+        table.add_row("table bytes per drained event (total; largest)",
+                      f"{report['growth']['total_bytes_per_event']}; "
+                      + ", ".join(f"{t} {b}" for t, b in top))
     table.add_row("worker RSS after drain / peak (MiB)",
                   f"{worker['worker_rss_mib']} / {worker['worker_peak_rss_mib']}")
     if "soak" in report:

@@ -158,6 +158,9 @@ class OpsSettings(BaseSettings):
     retention_batch_rows: int = Field(default=5000, ge=1, le=100000)  # per transaction
     retention_pause_s: float = Field(default=0.05, ge=0)  # between batches
     retention_lock_timeout_ms: int = Field(default=500, ge=1)
+    # VACUUM each table a run pruned, so freed space is reused even where autovacuum is
+    # off or behind (the table's size on disk then levels off).
+    retention_vacuum: bool = True
 
     restart_backoff_s: float = Field(default=1.0, gt=0)  # supervisor: first restart delay
     restart_backoff_max_s: float = Field(default=30.0, gt=0)

@@ -63,7 +63,7 @@ READS: dict[str, tuple[list[str], set[str]]] = {
 }
 EXTRA = {"worker --processes": (["worker", "--processes", "2"], {"Settings", "OpsSettings"}),
          "bench gateway": (["bench", "gateway"], {"Settings", "GatewaySettings"})}
-READS_NOTHING = {"schema export"}
+READS_NOTHING = {"schema export", "monitor-token"}
 
 
 def _commands(group: Any, prefix: str = "") -> list[str]:

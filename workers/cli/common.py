@@ -3,9 +3,13 @@ writing to a terminal), settings that fail cleanly (exit 2 with every bad variab
 one line each), and the uvloop runner."""
 
 import asyncio
+import base64
+import sys
 from collections.abc import Coroutine
+from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
+import orjson
 import typer
 import uvloop
 from pydantic_settings import BaseSettings
@@ -22,6 +26,15 @@ UNLIMITED = 1_000_000
 RULE_CELLS = 80  # a rule drawn outside a terminal: as wide as a classic terminal
 
 
+def on_terminal(out: Console) -> bool:
+    """Whether the console's stream is a terminal (its own isatty, not rich's guess)."""
+    isatty = getattr(out.file, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 class WholeConsole(Console):
     """A rich console that never narrows what it writes outside a terminal.
 
@@ -36,11 +49,7 @@ class WholeConsole(Console):
     RULE_CELLS wide."""
 
     def writes_to_terminal(self) -> bool:
-        isatty = getattr(self.file, "isatty", None)
-        try:
-            return bool(isatty and isatty())
-        except ValueError:  # a closed stream
-            return False
+        return on_terminal(self)
 
     @property
     def size(self) -> ConsoleDimensions:
@@ -64,6 +73,31 @@ class WholeConsole(Console):
 
 console = WholeConsole()
 err = WholeConsole(stderr=True)
+
+
+def brief(text: str, out: Console = console, cells: int = 80) -> str:
+    """A long free text (a detail) in a table: on a terminal cut to `cells` characters
+    with a visible "…"; outside one, whole."""
+    if len(text) <= cells or not on_terminal(out):
+        return text
+    return text[:cells - 1] + "…"
+
+
+def json_value(value: object) -> object:
+    """orjson's default for what JSON lacks: bytes as {"base64": ...}; a decimal as an
+    int when it is whole (sums of fen), else as its exact text."""
+    if isinstance(value, bytes | bytearray):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def write_json(document: object, *, indent: bool = False) -> None:
+    """`--json`: one JSON document on stdout, whole values, no colours, then a newline."""
+    option = orjson.OPT_INDENT_2 if indent else 0
+    sys.stdout.write(orjson.dumps(document, default=json_value, option=option).decode()
+                     + "\n")
 T = TypeVar("T")
 S = TypeVar("S", bound=BaseSettings)
 

@@ -178,8 +178,8 @@ def workers_table(workers: Sequence[dict[str, Any]], columns: Sequence[str],
         right = col in ("pid", "done", "seen", "up")
         table.add_column(col, justify="right" if right else "left", overflow="fold",
                          no_wrap=col in ("pid", "seen", "done", "up"))
-    for w in workers:
-        table.add_row(*_cells(w, columns, now))
+    for w in workers:  # Text, not markup: a host name is whatever the worker's host says
+        table.add_row(*(Text(cell) for cell in _cells(w, columns, now)))
     return table
 
 

@@ -14,8 +14,9 @@ resized terminal gets a new layout at the next refresh). From the top:
   and uptime are added as the width allows;
 - the table sizes, when every row of them fits too.
 
-At tmux's default 80x24 with the four domains and the management API this leaves five
-rows of workers. `haodian status` prints everything; `--json` has every figure."""
+At 80x24 with the four domains and the management API this leaves five rows for workers:
+five of them, or four and "+ N more" (an 80x24 terminal under tmux's status line has one
+row less). `haodian status` prints everything; `--json` has every figure."""
 
 import asyncio
 from collections.abc import Sequence

@@ -143,8 +143,14 @@ class Tmux:
                               timeout=30).stdout
 
     def kill(self) -> None:
+        """Stop the server and remove its socket file (tmux leaves it behind)."""
+        found = subprocess.run([TMUX, "-L", self.socket, "display-message", "-p",
+                                "#{socket_path}"], capture_output=True, text=True,
+                               env=self.env, timeout=30).stdout.strip()
         subprocess.run([TMUX, "-L", self.socket, "kill-server"], capture_output=True,
                        env=self.env, timeout=30)
+        if found.endswith(self.socket):
+            Path(found).unlink(missing_ok=True)
 
 
 # A detached session's window is -x by -y; an 80x24 terminal attached to tmux shows a

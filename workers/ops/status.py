@@ -9,14 +9,12 @@ is an estimate: quorum queues do not tell a message's age without consuming it, 
 the age of the newest event committed for the domain (the head of the queue was
 published after it)."""
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from rich.console import Group, RenderableType
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
@@ -151,7 +149,7 @@ def render(report: dict[str, Any]) -> RenderableType:
         table.add_row(label, *cells)
     workers = Table(title=f"live workers ({len(report['workers'])})")
     for col in ("host", "pid", "domains", "started", "seen", "messages done"):
-        workers.add_column(col)
+        workers.add_column(col, overflow="fold")  # a host or domain list is never cut
     for w in report["workers"]:
         workers.add_row(shown(w["host"]), str(w["pid"]), shown(",".join(w["domains"])),
                         w["started_at"][:19], f"{w['seen_s_ago']} s ago",
@@ -196,11 +194,3 @@ def tables_table(tables: list[dict[str, Any]]) -> Table:
                     duration(t["retention_s"]) if t["retention_s"] is not None else "kept")
     return out
 
-
-async def watch(s: Settings, ops: OpsSettings, domains: Sequence[str],
-                management_url: str | None, interval_s: float, console: Any) -> None:
-    """Redraw the screen every interval_s until interrupted."""
-    with Live(console=console, auto_refresh=False) as live:
-        while True:
-            live.update(render(await collect(s, ops, domains, management_url)), refresh=True)
-            await asyncio.sleep(interval_s)

@@ -3,6 +3,7 @@
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{display:flex;gap:2em;align-items:baseline;padding:.6em 1.2em;background:#1d2330;color:#fff}
+header .note{color:#d1d5db}
 h1{font-size:18px;margin:0} h2{font-size:16px;margin:.2em 0 .5em}
 h3{font-size:14px;margin:.8em 0 .3em}
 main{padding:0 1.2em 2em} section{background:#fff;border-radius:6px;padding:.8em 1em;margin-top:1em;

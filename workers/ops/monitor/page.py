@@ -148,7 +148,7 @@ def page(report: dict[str, Any], groups: dict[str, list[dict[str, Any]]],
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>haodian monitor</title>"
             f"<style>{css}</style></head><body><header><h1>haodian monitor</h1>"
-            f'<span class="muted">overdue certification reviews: '
+            f'<span class="note">overdue certification reviews: '
             f'{report["overdue_reviews"]}</span></header><main>'
             + queues_section(report) + dlq_section(groups) + workers_section(report["workers"])
             + tables_section(report.get("tables", []))

@@ -162,11 +162,14 @@ class Monitor:
 
     async def history_loop(self) -> None:
         """Sample the status report into the chart history every monitor_history_every_s
-        (a sample slower than the period skips the periods it overran)."""
+        (a sample slower than the period skips the periods it overran). Its own report,
+        not the viewers' cache: a page must not be served a sample taken before its
+        request's own DLQ ingest."""
         every, due = self.ops.monitor_history_every_s, time.monotonic()
         while True:
             try:
-                self.history.record(await self.report())
+                self.history.record(await status.collect(self.s, self.ops, self.domains,
+                                                         self.management_url))
             except Exception as exc:  # a gap in the charts, not a dead sampler
                 log.warning("history_sample_failed", error=repr(exc)[:200])
             now = time.monotonic()

@@ -104,8 +104,8 @@ class History:
         self.labels = {**LABELS, **rates.labels(lag_window_s)}
 
     def record(self, report: dict[str, Any]) -> bool:
-        """One sample from a status report, at its generation time; False when that
-        report was recorded already (the status cache handed it out twice)."""
+        """One sample from a status report, at its generation time; False when a report
+        of that time was recorded already."""
         t = datetime.fromisoformat(report["generated_at"]).timestamp()
         if self.ring.newest() == t:
             return False

@@ -75,7 +75,7 @@ function drawChart(canvas) {
   for (const key of chart.series) for (let i = from; i < t.length; i++) {
     const v = (cols[key] || [])[i]; if (v !== null && v !== undefined) top = Math.max(top, v);
   }
-  const step = niceStep(Math.max(top, 1), 4); top = step * Math.max(1, Math.ceil(top / step));
+  const step = top > 0 ? niceStep(top, 4) : 1; top = step * Math.max(1, Math.ceil(top / step));
   const X = x => PAD.l + pw * (x - x0) / (now - x0), Y = v => PAD.t + ph - ph * v / top;
   ctx.font = "11px system-ui, sans-serif"; ctx.lineWidth = 1;
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
@@ -99,8 +99,10 @@ function drawChart(canvas) {
   ctx.lineTo(w - PAD.r, PAD.t + ph + .5); ctx.stroke();
   ctx.textAlign = "left"; ctx.fillText("UTC", 4, PAD.t + ph + 6);
   ctx.save(); ctx.beginPath(); ctx.rect(PAD.l, PAD.t - 2, pw + 2, ph + 4); ctx.clip();
-  const drawn = {}, gap = 2.5 * hist.every_s;
-  for (const key of chart.series) {  // the lines; a gap in sampling breaks them
+  // The lines; samples further apart than `gap` (sampling failed, or the monitor was
+  // down) leave a break, a late sample or two does not.
+  const drawn = {}, gap = Math.max(3 * hist.every_s, hist.every_s + 10);
+  for (const key of chart.series) {
     const vals = cols[key] || [];
     ctx.strokeStyle = ctx.fillStyle = COLORS[key] || TEXT; ctx.lineWidth = 1.75;
     ctx.setLineDash(DASHED[key] || []); ctx.beginPath();

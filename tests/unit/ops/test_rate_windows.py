@@ -1,9 +1,11 @@
-"""Every rate says over which window it was measured: the labels, and `haodian status`."""
+"""Every rate says over which window it was measured: the labels, `haodian status` and
+its --watch frame."""
 
 from typing import Any
 
 import pytest
 from rich.console import Console
+from test_watch_frame import frame, report
 
 from workers.ops import rates
 from workers.ops.status import render
@@ -39,3 +41,9 @@ def test_status_screen_labels_rates_with_their_windows() -> None:
     text = console.export_text()
     assert "ack/s (5 s)" in text and "publish/s (5 s)" in text and "deliver/s (5 s)" in text
     assert "committed/s (5 min)" in text and "ack /s" not in text
+
+
+def test_the_watch_frame_at_80x24_labels_rates_with_their_windows() -> None:
+    text = "\n".join(frame(report(9), 80, 24))
+    assert "ack/s (5 s)" in text and "publish/s (5 s)" in text
+    assert "committed/s (5 min)" in text

@@ -186,6 +186,11 @@ class OpsSettings(BaseSettings):
     # The same token from a file (a compose or Kubernetes secret; Prometheus reads the
     # same file as its bearer credentials). HAODIAN_MONITOR_TOKEN wins when both are set.
     monitor_token_file: Path | None = None
+    # The monitor's server-side chart history (workers/ops/monitor/history.py): one sample
+    # of every domain's queue figures each _every_s, kept for _keep_s in a ring buffer of at
+    # most MONITOR_HISTORY_MAX_POINTS samples (memory is bounded whatever the two say).
+    monitor_history_every_s: float = Field(default=5.0, ge=0.2, le=3600)
+    monitor_history_keep_s: float = Field(default=3 * 3600.0, gt=0, le=7 * 86400)
 
     def monitor_secret(self) -> str | None:
         """The dashboard's token: the variable, else the file's first line."""
@@ -195,11 +200,6 @@ class OpsSettings(BaseSettings):
             return None
         lines = self.monitor_token_file.read_text().splitlines()
         return (lines[0].strip() or None) if lines else None
-    # The monitor's server-side chart history (workers/ops/monitor/history.py): one sample
-    # of every domain's queue figures each _every_s, kept for _keep_s in a ring buffer of at
-    # most MONITOR_HISTORY_MAX_POINTS samples (memory is bounded whatever the two say).
-    monitor_history_every_s: float = Field(default=5.0, ge=0.2, le=3600)
-    monitor_history_keep_s: float = Field(default=3 * 3600.0, gt=0, le=7 * 86400)
 
     @field_validator("monitor_history_keep_s")
     @classmethod

@@ -32,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workers.cli.printable import visible
+from workers.ops import rates
 from workers.ops.status import _ROWS, _fmt, collect, duration, tables_table
 from workers.registry import DOMAIN_NAMES
 from workers.settings import OpsSettings, Settings
@@ -133,6 +134,9 @@ def domains_table(report: dict[str, Any], headings: Sequence[str] | None = None,
     table.add_column("", no_wrap=not wrap_labels, overflow="fold")
     for name in headings or domains:
         table.add_column(name, justify="right", no_wrap=True)
+    # Rates with their windows ("ack/s (5 s)", "committed/s (5 min)") where the full table
+    # fits; the narrower layouts keep the short labels, which do not wrap into extra rows.
+    windowed = rates.labels(report["lag_window_s"]) if headings is None else {}
     for label, key, unit in _ROWS:
         if domains and all(d[key] is None for d in domains.values()):
             continue
@@ -140,7 +144,7 @@ def domains_table(report: dict[str, Any], headings: Sequence[str] | None = None,
         for d in domains.values():
             style = "red bold" if key == "dlq" and d[key] else ""
             cells.append(Text(_fmt(d[key], unit), style=style))
-        table.add_row(label, *cells)
+        table.add_row(windowed.get(key, label), *cells)
     return table
 
 

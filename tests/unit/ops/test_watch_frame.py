@@ -98,8 +98,8 @@ def test_without_the_management_api_unknown_rates_make_room_for_workers() -> Non
 
 def test_every_figure_of_every_domain_is_whole_at_80() -> None:
     text = "\n".join(frame(report(2), 80, 24))
-    for label in ("ready", "unacked", "publish /s", "DLQ", "retry", "oldest ready (est.)",
-                  "lag p99", "committed /s", "live workers"):
+    for label in ("ready", "unacked", "publish/s (5 s)", "DLQ", "retry", "oldest ready (est.)",
+                  "lag p99", "committed/s (5 min)", "live workers"):
         assert label in text
     assert text.count("1,234,567") == 4 and text.count("12,345") >= 4
 

@@ -40,8 +40,10 @@ def names_in(expr: str) -> set[str]:
 
 
 @pytest.fixture
-async def worker_scrape(settings: Settings, bus: Bus) -> AsyncIterator[str]:
-    """A certification worker that processed 40 events and ran retention once."""
+async def worker_scrape(settings: Settings, bus: Bus) -> AsyncIterator[tuple[str, str]]:
+    """A certification worker's /metrics before and after it processed 40 events and ran
+    retention once (the counters' pace comes from the difference: this test process's
+    registry also holds what earlier tests' workers counted)."""
     s = settings.model_copy(update={"metrics_port": free_port()})
     worker = Worker(s, resolve(["certification"]))
     worker.monitoring.ops = OpsSettings(probe_interval_s=0.2)
@@ -49,6 +51,7 @@ async def worker_scrape(settings: Settings, bus: Bus) -> AsyncIterator[str]:
     base = f"http://127.0.0.1:{s.metrics_port}"
     try:
         await wait_until(lambda: _status_ok(base + "/readyz"), 20, "the worker to be ready")
+        before = (await aget(base + "/metrics"))[1].decode()
         await bus.publish(*applications(40, "alerts"))
         await bus.wait_results(40)
 
@@ -58,7 +61,7 @@ async def worker_scrape(settings: Settings, bus: Bus) -> AsyncIterator[str]:
                     and sample(text, "haodian_retention_last_success_timestamp_seconds") > 0)
 
         await wait_until(settled, 20, "40 lags and a retention run in /metrics")
-        yield (await aget(base + "/metrics"))[1].decode()
+        yield before, (await aget(base + "/metrics"))[1].decode()
     finally:
         worker.request_stop()
         assert await asyncio.wait_for(task, 30) == 0
@@ -93,12 +96,22 @@ async def monitor_scrape(settings: Settings) -> AsyncIterator[str]:
 
 
 async def broker_scrape(settings: Settings) -> str:
+    """The plugin's figures once they show the worker's consumer (the plugin refreshes its
+    per-queue figures every few seconds)."""
     vhost = urlsplit(str(settings.amqp_url)).path.lstrip("/") or "/"
     url = ("http://127.0.0.1:15692/metrics/detailed?family=queue_coarse_metrics"
            f"&family=queue_consumer_count&vhost={vhost}")
-    status, body = await aget(url)
-    assert status == 200, "rabbitmq_prometheus is not enabled: run `bash scripts/setup`"
-    return body.decode()
+    found: list[str] = []
+
+    async def consumed() -> bool:
+        status, body = await aget(url)
+        assert status == 200, "rabbitmq_prometheus is not enabled: run `bash scripts/setup`"
+        found[:] = [body.decode()]
+        return sample(found[0], "rabbitmq_detailed_queue_consumers",
+                      queue="haodian.certification") >= 1
+
+    await wait_until(consumed, 30, "the broker plugin to show the worker's consumer", 0.5)
+    return found[0]
 
 
 def only_queues(text: str, prefix: str) -> str:
@@ -107,18 +120,27 @@ def only_queues(text: str, prefix: str) -> str:
                      if line.startswith("#") or f'queue="{prefix}' in line) + "\n"
 
 
-def series(text: str, job: str, instance: str) -> Iterable[dict[str, str]]:
+def values_of(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+def series(text: str, job: str, instance: str, before: str = ""
+           ) -> Iterable[dict[str, str]]:
     """Each sample as a promtool input series, steady as a healthy target is: gauges keep
-    their value, counters keep their real per-minute pace, timestamps stay current."""
+    their value, counters grow each minute by what they grew between `before` and `text`,
+    timestamps stay current."""
+    earlier = values_of(before)
     for family in text_string_to_metric_families(text):
         for s in family.samples:
+            pace = s.value - earlier.get((s.name, tuple(sorted(s.labels.items()))), 0.0)
             labels = {**s.labels, "job": job, "instance": instance}
             body = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()))
             if s.name.endswith("_timestamp_seconds") or s.name.endswith("_created"):
                 values = f"0+60x{STEPS}"  # "just now" at every step
             elif family.type in ("counter", "histogram", "summary") and not s.name.endswith(
                     "_created"):
-                values = f"{s.value:g}+{s.value:g}x{STEPS}"
+                values = f"{s.value:g}+{pace:g}x{STEPS}"
             else:
                 values = f"{s.value:g}x{STEPS}"
             yield {"series": f"{s.name}{{{body}}}", "values": values}
@@ -126,9 +148,11 @@ def series(text: str, job: str, instance: str) -> Iterable[dict[str, str]]:
 
 
 async def test_alerts_name_real_metrics_and_stay_silent_for_healthy_targets(
-        settings: Settings, worker_scrape: str, monitor_scrape: str, tmp_path: Path) -> None:
+        settings: Settings, worker_scrape: tuple[str, str], monitor_scrape: str,
+        tmp_path: Path) -> None:
+    worker_before, worker_after = worker_scrape
     broker = await broker_scrape(settings)
-    exported = metric_names(worker_scrape) | metric_names(monitor_scrape) | metric_names(broker)
+    exported = metric_names(worker_after) | metric_names(monitor_scrape) | metric_names(broker)
 
     rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())
     alerts = [r for g in rules["groups"] for r in g["rules"]]
@@ -143,13 +167,13 @@ async def test_alerts_name_real_metrics_and_stay_silent_for_healthy_targets(
 
     # The monitor serves its own figures, none of the worker's.
     monitor_names = metric_names(monitor_scrape)
-    assert "haodian_worker_ready" in metric_names(worker_scrape)
+    assert "haodian_worker_ready" in metric_names(worker_after)
     assert not {"haodian_worker_ready", "haodian_outbox_oldest_seconds",
                 "haodian_outbox_backlog", "haodian_event_lag_seconds_count"} & monitor_names
     assert {"haodian_dead_letters_place_total",
             "haodian_dead_letters_refreshed_timestamp_seconds"} <= monitor_names
 
-    inputs = [*series(worker_scrape, "haodian-workers", "worker:9100"),
+    inputs = [*series(worker_after, "haodian-workers", "worker:9100", worker_before),
               *series(monitor_scrape, "haodian-monitor", "monitor:8765"),
               *series(only_queues(broker, "haodian.certification"), "rabbitmq-queues",
                       "rabbitmq:15692")]

@@ -15,6 +15,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from schema.envelope import CONTENT_TYPE
+from workers import broker as nodes
 from workers import topology
 
 
@@ -59,8 +60,7 @@ class Broker:
             await self._drop()
             try:
                 async with asyncio.timeout(self.confirm_timeout_s):
-                    connection = await aio_pika.connect(
-                        self.amqp_url, client_properties={"connection_name": "haodian-gateway"})
+                    connection = await nodes.connect(self.amqp_url, name="haodian-gateway")
                     try:
                         channel = await connection.channel(publisher_confirms=True,
                                                            on_return_raises=True)

@@ -18,6 +18,8 @@ from urllib.parse import quote, unquote, urlsplit
 import aio_pika
 import orjson
 
+from workers import broker
+
 
 @dataclass(frozen=True)
 class QueueFigures:
@@ -41,7 +43,8 @@ class Snapshot:
 
 
 def vhost_of(amqp_url: str) -> str:
-    path = urlsplit(amqp_url).path
+    """The vhost of the (first) node's URL: every node of a cluster serves the same."""
+    path = urlsplit(broker.first_url(amqp_url)).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
@@ -85,7 +88,7 @@ async def from_management(management_url: str, vhost: str, names: Sequence[str],
 
 async def from_amqp(amqp_url: str, names: Sequence[str]) -> dict[str, QueueFigures]:
     """Passive declares on a fresh (non-robust) connection: ready and consumers only."""
-    connection = await aio_pika.connect(amqp_url)
+    connection = await broker.connect(amqp_url)
     try:
         channel = await connection.channel()
         underlay = await channel.get_underlay_channel()

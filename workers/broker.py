@@ -117,7 +117,7 @@ class NodeRotatingConnection(RobustConnection):
         self.node_moves = 0
 
     async def _on_connection_close(self, closing: asyncio.Future[Any]) -> None:
-        if len(self.nodes) > 1 and not self.close_called:
+        if len(self.nodes) > 1 and self.connection_attempt and not self.close_called:
             lost = self.url
             self.node_index = (self.node_index + 1) % len(self.nodes)
             self.url = self.nodes[self.node_index]

@@ -44,6 +44,11 @@ class Broker:
         if (self._exchange is None or self._connection is None or self._channel is None
                 or self._connection.is_closed or self._channel.is_closed):
             return None
+        # A node that died without closing (kill -9, a cut network) leaves aio-pika's
+        # connection and channel looking open: the transport underneath says otherwise.
+        transport = getattr(self._connection, "transport", None)
+        if transport is None or transport.connection.is_closed:
+            return None
         return self._exchange
 
     async def exchange(self) -> AbstractExchange:

@@ -117,13 +117,14 @@ class NodeRotatingConnection(RobustConnection):
         self.node_moves = 0
 
     async def _on_connection_close(self, closing: asyncio.Future[Any]) -> None:
+        await super()._on_connection_close(closing)
+        # Before the reconnection task runs again (it waits for this loop to yield).
         if len(self.nodes) > 1 and self.connection_attempt and not self.close_called:
             lost = self.url
             self.node_index = (self.node_index + 1) % len(self.nodes)
             self.url = self.nodes[self.node_index]
             self.node_moves += 1
             log.warning("broker_node_switch", lost=redact(lost), next=redact(self.url))
-        await super()._on_connection_close(closing)
 
 
 async def connect_robust(amqp_url: object, *, name: str | None = None

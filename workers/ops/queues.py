@@ -40,9 +40,9 @@ class QueueFigures:
     def quorum(self) -> str | None:
         """"ok", "degraded" (a member down, a majority up: still available), "below_quorum"
         (no majority: the queue takes and delivers nothing) or None (not known)."""
-        if not self.members:
+        if not self.members or self.online is None:
             return None
-        up = len(set(self.online or ()) & set(self.members))
+        up = len(set(self.online) & set(self.members))
         if up < len(self.members) // 2 + 1:
             return "below_quorum"
         return "ok" if up == len(self.members) else "degraded"
@@ -111,7 +111,7 @@ def _replication(row: dict[str, Any]
     online = row.get("online")
     return (leader if isinstance(leader, str) and leader else None,
             tuple(str(m) for m in row["members"]),
-            tuple(str(m) for m in online) if isinstance(online, list) else ())
+            tuple(str(m) for m in online) if isinstance(online, list) else None)
 
 
 async def from_amqp(amqp_url: str, names: Sequence[str]) -> dict[str, QueueFigures]:

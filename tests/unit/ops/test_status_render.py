@@ -101,3 +101,4 @@ def test_a_queue_reads_below_quorum_without_a_majority_online() -> None:
     assert QueueFigures("q", 0, 0, members=members, online=("a", "b")).quorum == "degraded"
     assert QueueFigures("q", 0, 0, members=members, online=("a",)).quorum == "below_quorum"
     assert QueueFigures("q", 0, 0).quorum is None
+    assert QueueFigures("q", 0, 0, members=members).quorum is None  # online not known

@@ -57,6 +57,9 @@ SETTLEMENT = topology.domain_queue("settlement")
 
 async def test_every_queue_has_three_members_and_the_leaders_are_spread(
         cluster: RabbitCluster, cluster_settings: Settings) -> None:
+    async with bus_on(cluster.amqp_url) as bus:
+        await bus.publish(*orders(N, "mb"))  # confirmed by a majority of each queue
+    assert await queue_depth(cluster_settings, SETTLEMENT) == N
     found = await replication(cluster, queue_names(cluster_settings))
     every_node = {n.name for n in cluster.nodes}
     for q in found.values():
@@ -73,10 +76,9 @@ async def test_tls_node_is_verified_and_a_wrong_ca_is_refused(
     tls = next(n for n in cluster.nodes if n.tls)
     url = cluster.node_url(tls)
     assert url.startswith(f"amqps://guest:guest@localhost:{tls.amqp_port}/?cafile=")
-    connection = await broker.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        assert await topology.queue_depth(channel, topology.domain_queue("settlement")) == 0
+    async with bus_on(url) as bus:  # the TLS-only node alone, certificate verified
+        await bus.publish(*orders(N, "tls"))
+        assert await bus.depth(SETTLEMENT) == N
     robust = await broker.connect_robust(url)
     await robust.close()
 

@@ -50,6 +50,7 @@ from workers.gateway.app import create_app
 from workers.gateway.config import GatewaySettings
 from workers.gateway.tokens import add_token
 from workers.settings import Settings
+from workers.tools.publisher import Publisher
 
 pytestmark = pytest.mark.slow
 SETTLEMENT = topology.domain_queue("settlement")
@@ -175,6 +176,39 @@ async def test_killing_a_follower_mid_load_costs_at_most_one_reconnection(
     assert_answered_once(outcome)
     assert outcome.node_switches <= 1, outcome
     assert await leader_of(cluster, cluster_settings, SETTLEMENT) is leader
+
+
+async def test_the_publisher_moves_to_another_node_when_its_node_is_lost(
+        cluster: RabbitCluster, cluster_settings: Settings) -> None:
+    victim = cluster.nodes[1]
+    events = orders(N, "pub")
+    sent: dict[str, bool] = {}
+    async with Publisher.connect(cluster.url_starting_at(victim)) as publisher:
+        for o in await publisher.publish_many(events[:1000]):
+            sent[str(o.event_id)] = o.published
+        await asyncio.to_thread(cluster.kill, victim)
+        waiting = events[1000:]
+        deadline = time.monotonic() + 60
+        refusals: Counter[str] = Counter()
+        while waiting and time.monotonic() < deadline:
+            outcomes = await publisher.publish_many(waiting)
+            refusals.update(o.reason for o in outcomes if not o.published)
+            waiting = [e for e, o in zip(waiting, outcomes, strict=True) if not o.published]
+            if waiting:
+                await asyncio.sleep(0.5)  # what `haodian publish`'s caller would do: resend
+        moves = getattr(publisher.connection, "node_moves", None)
+    assert all(sent.values()) and not waiting, f"{len(waiting)} never confirmed"
+    assert set(refusals) <= {"broker_refused"}, refusals
+    assert moves == 1
+    print(f"\npublisher across a node loss: refusals before it moved {sum(refusals.values())}")
+    connection = await broker.connect(cluster_settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(SETTLEMENT)
+        queued = set()
+        while (m := await queue.get(no_ack=True, fail=False)) is not None:
+            queued.add(orjson.loads(m.body)["id"])
+    assert {e["id"] for e in events} <= queued  # confirmed means queued
 
 
 SENDERS = 8

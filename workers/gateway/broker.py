@@ -91,13 +91,23 @@ class Broker:
                                                   mandatory=True,
                                                   timeout=self.confirm_timeout_s)
         except TimeoutError:
+            self._forget(exchange)
             raise BrokerUnavailable(
                 "broker_refused",
                 f"no confirm from the broker within {self.confirm_timeout_s} s") from None
         except Exception as exc:  # nack, return, lost connection or channel: all the same here
+            if not isinstance(exc, aio_pika.exceptions.DeliveryError):  # a return is not
+                self._forget(exchange)
             raise BrokerUnavailable("broker_refused", _short(exc)) from None
         if not isinstance(confirmation, aiormq.spec.Basic.Ack):
             raise BrokerUnavailable("broker_refused", f"the broker answered {confirmation!r}")
+
+    def _forget(self, exchange: AbstractExchange) -> None:
+        """A publish on `exchange` failed in a way a dead connection would make it fail: the
+        next request connects again (a node killed mid-write can leave aiormq's connection
+        looking open for a long while)."""
+        if self._exchange is exchange:
+            self._exchange = None
 
     async def _drop(self) -> None:
         connection = self._connection
@@ -105,7 +115,7 @@ class Broker:
         if connection is not None and not connection.is_closed:
             try:
                 await asyncio.wait_for(connection.close(), 2)
-            except (TimeoutError, OSError, aiormq.exceptions.AMQPError):
+            except Exception:  # a dead connection may fail to close in any way
                 pass
 
     async def close(self) -> None:

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     SecretStr,
+    TypeAdapter,
     UrlConstraints,
     ValidationError,
     ValidationInfo,
@@ -73,7 +74,33 @@ def _http_url_or_empty(value: str) -> str:
     return value
 
 
+_ONE_AMQP_URL: TypeAdapter[AnyUrl] = TypeAdapter(AmqpUrl)
+
+
+def _amqp_urls(value: Any) -> str:
+    """One AMQP URL, or several nodes of one cluster separated by commas: each checked
+    and normalised as a single URL is, joined again by commas (workers/broker.py)."""
+    parts = [p.strip() for p in str(value).split(",")]
+    if not any(parts):
+        raise ValueError("no URL; write amqp://user:password@host:5672/vhost")
+    urls = []
+    for n, part in enumerate(parts, 1):
+        where = f"node {n}: " if len(parts) > 1 else ""
+        if not part:
+            raise ValueError(f"{where}empty (a doubled or trailing comma)")
+        try:
+            url = _ONE_AMQP_URL.validate_python(part)
+        except ValidationError as exc:
+            raise ValueError(where + "; ".join(e["msg"] for e in exc.errors())) from None
+        urls.append(url)
+    if len({u.path or "/" for u in urls}) > 1:
+        raise ValueError("the nodes name different vhosts; one cluster serves one vhost")
+    return ",".join(str(u) for u in urls)
+
+
 LogLevel = Annotated[str, BeforeValidator(_log_level)]
+# HAODIAN_AMQP_URL: one node, or several comma-separated (the first reachable is used).
+AmqpUrls = Annotated[str, BeforeValidator(_amqp_urls)]
 Host = Annotated[str, AfterValidator(_host)]
 
 
@@ -82,7 +109,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HAODIAN_", extra="ignore", frozen=True)
 
-    amqp_url: AmqpUrl = Field(default=AmqpUrl("amqp://guest:guest@127.0.0.1:5672/"))
+    amqp_url: AmqpUrls = "amqp://guest:guest@127.0.0.1:5672/"
     database_url: PostgresUrl = Field(default=PostgresUrl("postgresql://127.0.0.1:5432/test"))
 
     prefetch: int = Field(default=1000, ge=1, le=65535)
@@ -278,8 +305,12 @@ def load_ops_settings(**overrides: Any) -> OpsSettings:
 
 
 def redact(url: object) -> str:
-    """A connection URL fit for logs: the password is replaced."""
-    parts = urlsplit(str(url))
+    """A connection URL fit for logs: the password is replaced (in each node's URL of a
+    comma-separated AMQP list)."""
+    text = str(url)
+    if "," in text and text.startswith("amqp"):
+        return ",".join(redact(part) for part in text.split(","))
+    parts = urlsplit(text)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         parts = parts._replace(netloc=netloc)

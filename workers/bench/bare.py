@@ -12,7 +12,7 @@ import aio_pika
 import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 
-from workers import db, topology
+from workers import broker, db, topology
 
 BARE_QUEUE = "haodian.bench.bare"
 
@@ -21,7 +21,7 @@ async def bare_loop(amqp_url: str, database_url: str, expected: int, batch_size:
                     batch_wait_s: float, prefetch: int) -> None:
     conn = await db.connect(database_url)
     await conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (payload text NOT NULL)")
-    connection = await aio_pika.connect(amqp_url)
+    connection = await broker.connect(amqp_url)
     channel = await connection.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=prefetch)
     results = await channel.get_exchange(topology.RESULTS)

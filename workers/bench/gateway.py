@@ -18,13 +18,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import aio_pika
 import httpx
 import orjson
 from rich.console import Console
 from rich.table import Table
 
-from workers import db, topology
+from workers import broker, db, topology
 from workers.bench import load
 from workers.bench.http_client import LeanClient
 from workers.bench.procfs import CpuMeter, rss_bytes
@@ -41,21 +40,21 @@ PLACE = "haodian_bench_gateway"
 
 
 async def _purge(settings: Settings) -> None:
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel()
         await (await channel.get_queue(SETTLEMENT)).purge()
 
 
 async def _wait_queued(settings: Settings, n: int) -> None:
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         await wait_depth(await connection.channel(), SETTLEMENT, n, 120)
 
 
 async def run_bare_publish(settings: Settings, bodies: Sequence[bytes]) -> dict[str, Any]:
     """The same events published straight to haodian.events, 1000 confirms outstanding."""
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         meter = CpuMeter({"client": [os.getpid()], **infra_groups()})

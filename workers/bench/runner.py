@@ -23,7 +23,7 @@ from aio_pika.abc import AbstractChannel
 from aiormq import spec
 from aiormq.abc import DeliveredMessage
 
-from workers import db, topology
+from workers import broker, db, topology
 from workers.bench.bare import BARE_QUEUE
 from workers.bench.procfs import CpuMeter, rss_bytes
 from workers.settings import Settings
@@ -129,7 +129,7 @@ async def prepare(settings: Settings) -> None:
         await migrate(conn)
     finally:
         await conn.close()
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel()
         # Queues of an earlier run may carry older arguments, which a declaration with
@@ -145,7 +145,7 @@ async def prepare(settings: Settings) -> None:
 
 async def run_bare(settings: Settings, bodies: Sequence[bytes]) -> dict[str, Any]:
     n = len(bodies)
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         await (await channel.get_queue(BARE_QUEUE)).purge()
@@ -191,7 +191,7 @@ async def run_worker_drain(settings: Settings, domain: str, bodies: Sequence[byt
     """Pre-fill the domain queue with `bodies` and start a worker, or time a worker
     started on an already filled queue (`expected` results); time the drain."""
     n = len(bodies) or expected
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         timing = Timing(n)
@@ -222,7 +222,7 @@ async def run_latency(settings: Settings, rate: float, duration_s: float,
     # pre-built bodies and earlier phases' data would delay result timestamps.
     gc.collect()
     gc.freeze()
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         # The load generator shares the two cores with what it measures, so it publishes
         # raw frames without confirms or drain waits (publisher confirms and per-message

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import aio_pika
-
+from workers import broker
 from workers.bench.procfs import CpuMeter
 from workers.bench.runner import (
     Timing,
@@ -49,7 +48,7 @@ async def run_two_workers(settings: Settings, domain: str, bodies: Sequence[byte
                           routing_keys: Sequence[str], result_keys: Sequence[str]
                           ) -> dict[str, Any]:
     n = len(bodies)
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         timing = Timing(n)

@@ -13,7 +13,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from workers import db
+from workers import broker, db
 from workers.bench import compliance_load, growth, load, saturation
 from workers.bench.runner import (
     WorkerUnderTest,
@@ -37,7 +37,7 @@ async def bench_place(settings: Settings, name: str = BENCH_NAME) -> Settings:
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    amqp = urlsplit(str(settings.amqp_url))
+    amqp = urlsplit(broker.first_url(settings.amqp_url))  # the bench uses one node
     if shutil.which("rabbitmqctl"):
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], capture_output=True)
         subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name,
@@ -85,11 +85,10 @@ def retention_env(every_s: float, window_s: float) -> dict[str, str]:
 async def start_after_prefill(bench: Settings, domain: str, events: list[dict[str, Any]],
                               env: dict[str, str] | None = None) -> "WorkerUnderTest":
     """Fill the domain queue first, so the worker is timed on a full queue."""
-    import aio_pika
 
     from workers.bench.runner import prefill
 
-    connection = await aio_pika.connect(str(bench.amqp_url))
+    connection = await broker.connect(str(bench.amqp_url))
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         await prefill(channel, domain, _bodies(events), lambda i: events[i]["type"])
@@ -170,8 +169,6 @@ async def bench_settlement_run(bench: Settings, orders: int, console: Console
     """Load `orders` due orders, then time one settlement run over all of them."""
     import time
 
-    import aio_pika
-
     from workers import topology
     from workers.bench.procfs import rss_bytes
     from workers.bench.runner import Timing, publish_all, watch_results
@@ -185,7 +182,7 @@ async def bench_settlement_run(bench: Settings, orders: int, console: Console
     sizes.append(await growth.table_bytes(str(bench.database_url)))
     worker = WorkerUnderTest(bench, "settlement")
     try:
-        connection = await aio_pika.connect(str(bench.amqp_url))
+        connection = await broker.connect(str(bench.amqp_url))
         async with connection:
             channel = await connection.channel(publisher_confirms=True)
             timing = Timing(1)

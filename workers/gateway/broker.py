@@ -15,6 +15,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from schema.envelope import CONTENT_TYPE
+from workers import broker as nodes
 from workers import topology
 
 
@@ -43,6 +44,11 @@ class Broker:
         if (self._exchange is None or self._connection is None or self._channel is None
                 or self._connection.is_closed or self._channel.is_closed):
             return None
+        # A node that died without closing (kill -9, a cut network) leaves aio-pika's
+        # connection and channel looking open: the transport underneath says otherwise.
+        transport = getattr(self._connection, "transport", None)
+        if transport is None or transport.connection.is_closed:
+            return None
         return self._exchange
 
     async def exchange(self) -> AbstractExchange:
@@ -59,8 +65,7 @@ class Broker:
             await self._drop()
             try:
                 async with asyncio.timeout(self.confirm_timeout_s):
-                    connection = await aio_pika.connect(
-                        self.amqp_url, client_properties={"connection_name": "haodian-gateway"})
+                    connection = await nodes.connect(self.amqp_url, name="haodian-gateway")
                     try:
                         channel = await connection.channel(publisher_confirms=True,
                                                            on_return_raises=True)
@@ -86,13 +91,23 @@ class Broker:
                                                   mandatory=True,
                                                   timeout=self.confirm_timeout_s)
         except TimeoutError:
+            self._forget(exchange)
             raise BrokerUnavailable(
                 "broker_refused",
                 f"no confirm from the broker within {self.confirm_timeout_s} s") from None
         except Exception as exc:  # nack, return, lost connection or channel: all the same here
+            if not isinstance(exc, aio_pika.exceptions.DeliveryError):  # a return is not
+                self._forget(exchange)
             raise BrokerUnavailable("broker_refused", _short(exc)) from None
         if not isinstance(confirmation, aiormq.spec.Basic.Ack):
             raise BrokerUnavailable("broker_refused", f"the broker answered {confirmation!r}")
+
+    def _forget(self, exchange: AbstractExchange) -> None:
+        """A publish on `exchange` failed in a way a dead connection would make it fail: the
+        next request connects again (a node killed mid-write can leave aiormq's connection
+        looking open for a long while)."""
+        if self._exchange is exchange:
+            self._exchange = None
 
     async def _drop(self) -> None:
         connection = self._connection
@@ -100,7 +115,7 @@ class Broker:
         if connection is not None and not connection.is_closed:
             try:
                 await asyncio.wait_for(connection.close(), 2)
-            except (TimeoutError, OSError, aiormq.exceptions.AMQPError):
+            except Exception:  # a dead connection may fail to close in any way
                 pass
 
     async def close(self) -> None:

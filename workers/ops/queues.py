@@ -18,6 +18,8 @@ from urllib.parse import quote, unquote, urlsplit
 import aio_pika
 import orjson
 
+from workers import broker
+
 
 @dataclass(frozen=True)
 class QueueFigures:
@@ -28,9 +30,25 @@ class QueueFigures:
     publish_rate: float | None = None  # messages/s routed to the queue
     deliver_rate: float | None = None
     ack_rate: float | None = None
+    # Quorum queues, from the management API: the leader's node, every member's node and
+    # the members that answer (None: AMQP cannot tell, or not a quorum queue).
+    leader: str | None = None
+    members: tuple[str, ...] | None = None
+    online: tuple[str, ...] | None = None
+
+    @property
+    def quorum(self) -> str | None:
+        """"ok", "degraded" (a member down, a majority up: still available), "below_quorum"
+        (no majority: the queue takes and delivers nothing) or None (not known)."""
+        if not self.members or self.online is None:
+            return None
+        up = len(set(self.online) & set(self.members))
+        if up < len(self.members) // 2 + 1:
+            return "below_quorum"
+        return "ok" if up == len(self.members) else "degraded"
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "quorum": self.quorum}
 
 
 @dataclass(frozen=True)
@@ -41,7 +59,8 @@ class Snapshot:
 
 
 def vhost_of(amqp_url: str) -> str:
-    path = urlsplit(amqp_url).path
+    """The vhost of the (first) node's URL: every node of a cluster serves the same."""
+    path = urlsplit(broker.first_url(amqp_url)).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
@@ -65,7 +84,7 @@ def _management_get(management_url: str, path: str, timeout_s: float) -> Any:
 async def from_management(management_url: str, vhost: str, names: Sequence[str],
                           timeout_s: float) -> dict[str, QueueFigures]:
     path = (f"/api/queues/{quote(vhost, safe='')}?columns=name,messages_ready,"
-            "messages_unacknowledged,consumers,message_stats")
+            "messages_unacknowledged,consumers,message_stats,type,leader,members,online")
     rows = await asyncio.to_thread(_management_get, management_url, path, timeout_s)
     wanted = set(names)
     found = {}
@@ -76,16 +95,28 @@ async def from_management(management_url: str, vhost: str, names: Sequence[str],
         found[row["name"]] = QueueFigures(
             row["name"], int(row.get("messages_ready") or 0), int(row.get("consumers") or 0),
             int(row.get("messages_unacknowledged") or 0), _rate(stats, "publish"),
-            _rate(stats, "deliver_get"), _rate(stats, "ack"))
+            _rate(stats, "deliver_get"), _rate(stats, "ack"), *_replication(row))
     missing = wanted - set(found)
     if missing:
         raise LookupError(f"management API does not list {sorted(missing)}")
     return found
 
 
+def _replication(row: dict[str, Any]
+                 ) -> tuple[str | None, tuple[str, ...] | None, tuple[str, ...] | None]:
+    """A quorum queue's leader, members and online members as the API lists them."""
+    if row.get("type") != "quorum" or not isinstance(row.get("members"), list):
+        return None, None, None
+    leader = row.get("leader")
+    online = row.get("online")
+    return (leader if isinstance(leader, str) and leader else None,
+            tuple(str(m) for m in row["members"]),
+            tuple(str(m) for m in online) if isinstance(online, list) else None)
+
+
 async def from_amqp(amqp_url: str, names: Sequence[str]) -> dict[str, QueueFigures]:
     """Passive declares on a fresh (non-robust) connection: ready and consumers only."""
-    connection = await aio_pika.connect(amqp_url)
+    connection = await broker.connect(amqp_url)
     try:
         channel = await connection.channel()
         underlay = await channel.get_underlay_channel()
@@ -119,8 +150,9 @@ async def _overlay_live_counts(amqp_url: str, queues: dict[str, QueueFigures]
                                ) -> dict[str, QueueFigures]:
     """The API's figures with AMQP's live ready and consumer counts, when AMQP answers."""
     try:
-        live = await from_amqp(amqp_url, list(queues))
-    except (OSError, aio_pika.exceptions.AMQPError):
+        # A queue without a quorum may not answer a passive declare: do not wait for it.
+        live = await asyncio.wait_for(from_amqp(amqp_url, list(queues)), 5)
+    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError):
         return queues
     return {name: replace(figures, ready=live[name].ready, consumers=live[name].consumers)
             for name, figures in queues.items()}

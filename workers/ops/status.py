@@ -61,7 +61,8 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
         "rate_windows_s": rates.windows_s(ops.lag_window_s),
         "unroutable": _unroutable(snap.queues[topology.UNROUTABLE],
                                   held.get(topology.UNROUTABLE_PLACE, 0)),
-        "tables": _with_windows(tables, ops), "domains": {}}
+        "tables": _with_windows(tables, ops), "domains": {},
+        "replication": _replication(snap.queues.values())}
     for d in domains:
         main = snap.queues[topology.domain_queue(d)]
         retry = [snap.queues[topology.retry_queue(d, x)] for x in s.retry_delays_s]
@@ -77,6 +78,13 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
             "workers": sum(1 for w in workers if d in w["domains"]),
         }
     return report
+
+
+def _replication(figures: Any) -> list[dict[str, Any]]:
+    """Every quorum queue's leader, members and online members (management API only)."""
+    return [{"name": q.name, "leader": q.leader, "members": list(q.members),
+             "online": list(q.online or ()), "quorum": q.quorum}
+            for q in figures if q.members]
 
 
 def _unroutable(queue: queues.QueueFigures, kept: int) -> dict[str, Any]:
@@ -166,8 +174,32 @@ def render(report: dict[str, Any]) -> RenderableType:
         (str(report["overdue_reviews"]), "red bold" if report["overdue_reviews"] else ""),
         ("   lag over the last ", "dim"), f"{report['lag_window_s']} s",
         ("   oldest ready = age of the newest committed event (estimate)", "dim"))
-    return Group(header, table, unroutable, workers, tables_table(report.get("tables", [])),
-                 footer)
+    return Group(header, table, *replication_table(report.get("replication", [])), unroutable,
+                 workers, tables_table(report.get("tables", [])), footer)
+
+
+_QUORUM_STYLE = {"ok": "", "degraded": "yellow", "below_quorum": "red bold"}
+
+
+def replication_table(queues: list[dict[str, Any]]) -> list[RenderableType]:
+    """Quorum queues: leader, members (down ones marked) and a flag below quorum."""
+    if not queues:
+        return []
+    below = [q["name"] for q in queues if q["quorum"] == "below_quorum"]
+    out = Table(title="quorum queues: leader and members")
+    for col in ("queue", "leader", "members (online / all)", "quorum"):
+        out.add_column(col)
+    for q in queues:
+        online = set(q["online"])
+        members = ", ".join(m if m in online else f"{m} (down)" for m in q["members"])
+        state = "BELOW QUORUM" if q["quorum"] == "below_quorum" else q["quorum"]
+        out.add_row(shown(q["name"]), shown(q["leader"] or "none"),
+                    f"{len(online & set(q['members']))}/{len(q['members'])}  " + shown(members),
+                    Text(state, style=_QUORUM_STYLE.get(q["quorum"], "")))
+    if not below:
+        return [out]
+    return [out, Text(f"below quorum (no majority of members up: nothing is accepted or "
+                      f"delivered): {', '.join(below)}", style="red bold")]
 
 
 SHOWN_TABLES = 8  # besides the pruned ones: the largest tables

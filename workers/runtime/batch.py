@@ -55,7 +55,9 @@ class BatchEntry:
     reason: str = ""
     detail: str = ""
     handle: Any = None  # the broker's message, opaque here
-    duplicate: bool = False  # an earlier copy in the same batch carries the effects
+    # Its effects are already there: an earlier copy in the same batch, or in the inbox (a
+    # redelivery, e.g. after a lost connection); counted as outcome="duplicate".
+    duplicate: bool = False
     copied: bool = True  # False when its DLQ or retry copy was not confirmed: do not ack
     results: list[OutgoingEvent] = field(default_factory=list)
 
@@ -220,6 +222,7 @@ class BatchProcessor:
         for d in ds:
             assert d.decoded is not None
             if d.judge_seen_before(stored.get(d.decoded.key)):
+                d.duplicate = True
                 log.info("duplicate_skipped", event_id=d.decoded.event.id)
 
     def rejection_results(self, d: BatchEntry) -> list[OutgoingEvent]:

@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 
 from handlers.base import ChunkedRoute, Domain
-from workers import db, topology
+from workers import broker, db, topology
 from workers.registry import routes_by_type
 from workers.runtime import metrics, outbox
 from workers.runtime.acks import Acknowledger
@@ -107,9 +106,7 @@ class Worker:
                  batch_size=s.batch_size, batch_wait_ms=s.batch_wait_ms, burst=self.burst)
         self.pool = await db.create_pool(str(s.database_url), min_size=2,
                                               max_size=s.db_pool_size)
-        self.connection = await aio_pika.connect_robust(str(s.amqp_url),
-                                                        client_properties={"connection_name":
-                                                                           "haodian-worker"})
+        self.connection = await broker.connect_robust(s.amqp_url, name="haodian-worker")
         self.publish_channel = await self.connection.channel(publisher_confirms=True)
         await topology.declare(self.publish_channel, topology.build_topology(
             [(d.domain.name, d.domain.binding_keys) for d in self.loops], s.retry_delays_s))

@@ -15,13 +15,12 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-import aio_pika
 import aiormq
 import asyncpg
 import orjson
 
 from handlers.queries import load_queries
-from workers import db, topology
+from workers import broker, db, topology
 from workers.registry import all_routes
 from workers.runtime.amqp_codec import (
     Faithful,
@@ -145,7 +144,7 @@ class DeadLetter:
 # ---- reading --------------------------------------------------------------------------
 async def ingest(amqp_url: str, conn: asyncpg.Connection, places: Sequence[str]) -> int:
     """Move what waits in the places' queues into the table; returns how many."""
-    connection = await aio_pika.connect(amqp_url)
+    connection = await broker.connect(amqp_url)
     try:
         channel = await (await connection.channel()).get_underlay_channel()
         return sum([await ingest_waiting(channel, conn, p) for p in places])
@@ -203,7 +202,7 @@ async def replay(amqp_url: str, database_url: str, place: str, flt: Filter,
     when a matching message's type has no route yet."""
     async with _session(amqp_url, database_url, place) as conn, \
             _audit(conn, "replay", place, flt, actor) as taken:
-        connection = await aio_pika.connect(amqp_url)
+        connection = await broker.connect(amqp_url)
         try:
             channel = await (await connection.channel(publisher_confirms=True)
                              ).get_underlay_channel()

@@ -8,12 +8,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import aio_pika
 import aiormq
 import asyncpg
 
 from handlers.queries import SQL_DIR
-from workers import db, topology
+from workers import broker, db, topology
 from workers.access.names import broker_users, pg_roles
 from workers.access.pg_grants import sync_grants
 from workers.registry import DOMAIN_NAMES, resolve
@@ -132,7 +131,7 @@ def full_topology(settings: Settings) -> topology.Topology:
 
 
 async def declare_topology(settings: Settings) -> None:
-    connection = await aio_pika.connect(str(settings.amqp_url))
+    connection = await broker.connect(str(settings.amqp_url))
     try:
         channel = await connection.channel()
         await topology.declare(channel, full_topology(settings))

@@ -19,7 +19,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from schema.envelope import CONTENT_TYPE
-from workers import topology
+from workers import broker, topology
 from workers.registry import all_routes
 from workers.runtime.decode import Rejected, decode
 
@@ -53,8 +53,7 @@ class Publisher:
     @classmethod
     @asynccontextmanager
     async def connect(cls, amqp_url: str) -> AsyncIterator["Publisher"]:
-        connection = await aio_pika.connect_robust(
-            amqp_url, client_properties={"connection_name": "haodian-publisher"})
+        connection = await broker.connect_robust(amqp_url, name="haodian-publisher")
         try:
             channel = await connection.channel(publisher_confirms=True)
             exchange = await channel.get_exchange(topology.EVENTS)

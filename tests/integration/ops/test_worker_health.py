@@ -8,6 +8,7 @@ import pytest
 from harness import Bus
 from ops_helpers import aget, applications, free_port, rabbitmqctl, sample, wait_until
 
+from workers.ops.queues import vhost_of
 from workers.registry import resolve
 from workers.runtime.worker import Worker
 from workers.settings import OpsSettings, Settings
@@ -59,7 +60,7 @@ async def test_metrics_count_a_processed_batch(bus: Bus, running_worker: tuple[W
 async def test_readyz_turns_unready_when_the_broker_connection_is_cut(
         settings: Settings, running_worker: tuple[Worker, str]) -> None:
     _, base = running_worker
-    vhost = settings.amqp_url.path.lstrip("/")  # type: ignore[union-attr]
+    vhost = vhost_of(settings.amqp_url)
     status, body = await aget(base + "/readyz")
     assert status == 200 and orjson.loads(body)["ready"] is True
     # Refused permissions keep the worker from reconnecting until they are back.

@@ -6,8 +6,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("schema", "handlers", "workers")
 ROOMS = ("cli", "tools", "contract", "demo", "gateway", "ops", "bench", "access")
-TOP_LEVEL = {"__init__", "__main__", "settings", "db", "logs", "masking", "topology", "registry",
-             "reasons"}
+TOP_LEVEL = {"__init__", "__main__", "settings", "db", "broker", "logs", "masking", "topology",
+             "registry", "reasons"}
 
 
 def module_name(path: Path) -> str:

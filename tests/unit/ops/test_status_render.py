@@ -3,7 +3,7 @@
 import pytest
 from rich.console import Console
 
-from workers.ops.queues import vhost_of
+from workers.ops.queues import QueueFigures, vhost_of
 from workers.ops.status import duration, render
 
 
@@ -74,3 +74,31 @@ def test_screen_shows_pruned_tables_with_their_windows_then_the_largest_others()
     assert "inbox" in text and "30.0 d" in text and "5.0 MiB" in text
     assert "journal_lines" in text and "3.0 GiB" in text and "kept" in text
     assert "t6" in text and "t7" not in text, "the pruned ones, then the 8 largest others"
+
+
+def test_quorum_queues_show_leader_members_and_a_queue_below_quorum() -> None:
+    report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "management",
+              "source_note": "", "lag_window_s": 300, "overdue_reviews": 0, "domains": {},
+              "unroutable": {"name": "haodian.unroutable", "ready": 0, "kept": 0, "total": 0},
+              "workers": [], "replication": [
+                  {"name": "haodian.settlement", "leader": "hd2@localhost",
+                   "members": ["hd1@localhost", "hd2@localhost", "hd3@localhost"],
+                   "online": ["hd1@localhost", "hd2@localhost"], "quorum": "degraded"},
+                  {"name": "haodian.deposit", "leader": None,
+                   "members": ["hd1@localhost", "hd2@localhost", "hd3@localhost"],
+                   "online": ["hd1@localhost"], "quorum": "below_quorum"}]}
+    console = Console(width=200, record=True)
+    console.print(render(report))
+    text = console.export_text()
+    assert "leader and members" in text and "hd2@localhost" in text
+    assert "2/3" in text and "hd3@localhost (down)" in text and "degraded" in text
+    assert "BELOW QUORUM" in text and "below quorum" in text and "haodian.deposit" in text
+
+
+def test_a_queue_reads_below_quorum_without_a_majority_online() -> None:
+    members = ("a", "b", "c")
+    assert QueueFigures("q", 0, 0, members=members, online=members).quorum == "ok"
+    assert QueueFigures("q", 0, 0, members=members, online=("a", "b")).quorum == "degraded"
+    assert QueueFigures("q", 0, 0, members=members, online=("a",)).quorum == "below_quorum"
+    assert QueueFigures("q", 0, 0).quorum is None
+    assert QueueFigures("q", 0, 0, members=members).quorum is None  # online not known

@@ -16,7 +16,7 @@ BY_TYPE: dict[object, str] = {int: "abc", float: "abc", tuple: "{bad", dict: "{b
                               bool: "maybe", AnyUrl: "not a url"}
 BY_NAME = {"log_level": "abc", "log_format": "xml", "metrics_host": "bad/host",
            "monitor_host": "two words", "management_url": "ftp://elsewhere",
-           "role_prefix": "Bad Prefix!"}
+           "role_prefix": "Bad Prefix!", "amqp_url": "not a url"}
 # Fields where any text is a valid value, and why.
 FREE_TEXT = {"monitor_token": "any text is a token; unset, the dashboard refuses to start",
              "monitor_token_file": "any path; only `haodian monitor` reads it, and refuses "

@@ -4,6 +4,15 @@ The URL may end in `?statement_cache_size=N`: asyncpg's per-connection cache of 
 prepared statements (default 100). Behind PgBouncer in transaction mode set it to 0:
 PgBouncer before 1.21 (Debian 12 ships 1.18) hands each transaction any server
 connection, where a statement prepared on another one does not exist.
+
+The URL may name several servers, libpq's multi-host form (docs/operations.md, Failover):
+
+    postgresql://pg-a:5432,pg-b:5432/haodian?target_session_attrs=read-write
+
+asyncpg tries them in order and keeps the first that accepts writes; a pool reconnects
+the same way, so after a standby's promotion new connections find the new primary.
+Several hosts without `target_session_attrs=read-write` (or `primary`) are refused: the
+first reachable server might be a standby, and every haodian connection writes.
 """
 
 from typing import Any
@@ -13,6 +22,14 @@ import asyncpg
 
 CACHE_PARAMETER = "statement_cache_size"
 DEFAULT_STATEMENT_CACHE_SIZE = 100  # asyncpg's own default
+TARGET_PARAMETER = "target_session_attrs"
+WRITABLE_TARGETS = ("read-write", "primary")
+
+
+def hosts(url: object) -> list[str]:
+    """The `host:port` items of a URL's server list, as written."""
+    netloc = urlsplit(str(url)).netloc
+    return [h for h in netloc.rpartition("@")[2].split(",") if h]
 
 
 def split_url(url: object) -> tuple[str, int]:
@@ -21,13 +38,19 @@ def split_url(url: object) -> tuple[str, int]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     size = DEFAULT_STATEMENT_CACHE_SIZE
     rest = []
+    target = ""
     for key, value in query:
+        if key == TARGET_PARAMETER:
+            target = value
         if key != CACHE_PARAMETER:
             rest.append((key, value))
         elif not value.isdigit():
             raise ValueError(f"{CACHE_PARAMETER} must be a whole number >= 0, not {value!r}")
         else:
             size = int(value)
+    if len(hosts(url)) > 1 and target not in WRITABLE_TARGETS:
+        raise ValueError(f"several hosts need ?{TARGET_PARAMETER}=read-write (or primary): "
+                         "haodian writes, and the first server reachable may be a standby")
     return urlunsplit(parts._replace(query=urlencode(rest))), size
 
 

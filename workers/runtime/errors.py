@@ -1,6 +1,8 @@
 """Driver exceptions translated, at one boundary, into what the runtime does about them.
 
-    DatabaseUnavailable   the database cannot be reached, or is shutting down (57P01-03):
+    DatabaseUnavailable   the database cannot be reached, or is shutting down (57P01-03),
+                          or no server of a multi-host URL takes writes (a failover under
+                          way: only standbys answer, or a read-only transaction, 25006):
                           keep the batch, wait, retry it; no attempt is counted
     is_retryable_tx()     serialization failure, deadlock, lock not available: the whole
                           batch's transaction may be run again at once
@@ -38,6 +40,10 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InterfaceError,
+    # Failover: every server reachable is a standby (target_session_attrs=read-write), or
+    # a session landed on one: the database is away, the messages are fine.
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
 
 _RETRYABLE_TX = (

@@ -14,6 +14,12 @@ FROM inbox i
 JOIN unnest($1::text[], $2::text[]) AS k(source, event_id)
   ON i.source = k.source AND i.event_id = k.event_id;
 
+-- take_transaction_id --
+-- Gives a transaction that wrote nothing a commit record, so that its commit waits for the
+-- synchronous standby like any other: the earlier commits it read (duplicates) are then
+-- on the standby too before their messages are acked.
+SELECT pg_current_xact_id();
+
 -- insert_outbox --
 -- Result events to publish; a result id already present is skipped.
 INSERT INTO outbox (event_id, routing_key, body)
@@ -44,3 +50,18 @@ FROM outbox WHERE published_at IS NULL;
 -- insert_dlq_audit --
 -- One row per DLQ replay or purge.
 INSERT INTO dlq_audit (action, domain, filter, messages, actor) VALUES ($1, $2, $3, $4, $5);
+
+-- get_replication_state --
+-- The server's synchronous standby setting and the standbys streaming from it, as it
+-- sees them (sync_state and lag are shown to members of pg_read_all_stats only).
+SELECT current_setting('synchronous_standby_names') AS sync_names,
+       pg_is_in_recovery() AS in_recovery,
+       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS can_see,
+       coalesce(host(inet_server_addr()), 'local') || ':' || inet_server_port() AS server,
+       count(r.pid) AS standbys,
+       count(r.pid) FILTER (WHERE r.sync_state IN ('sync', 'quorum')) AS sync_standbys,
+       max(extract(epoch FROM r.replay_lag))::float8 AS replay_lag_s,
+       max(CASE WHEN pg_is_in_recovery() THEN NULL
+                ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn) END)::bigint
+           AS replay_lag_bytes
+FROM pg_stat_replication r;

@@ -211,6 +211,9 @@ class BatchProcessor:
         seen_before = [d for d in group if d.decoded and d.decoded.key not in claimed]
         if seen_before:
             await self._judge_seen_before(conn, seen_before)
+            # Their effects may be a commit the standby never got (a primary restarted
+            # by crash recovery shows its local commits): this commit waits for it.
+            await conn.execute(Q.take_transaction_id)
         return [d for d in group if d.decoded and d.decoded.key in claimed]
 
     async def _judge_seen_before(self, conn: asyncpg.Connection, ds: list[BatchEntry]) -> None:
@@ -245,6 +248,7 @@ class BatchProcessor:
                 if first:
                     rows = await conn.fetch(Q.get_inbox_hashes, [dec.key[0]], [dec.key[1]])
                     if rows:
+                        await conn.execute(Q.take_transaction_id)  # see _claim_inbox
                         if d.judge_seen_before(bytes(rows[0]["body_sha256"])):
                             d.duplicate = True
                         else:

@@ -13,8 +13,14 @@ asyncpg tries them in order and keeps the first that accepts writes; a pool reco
 the same way, so after a standby's promotion new connections find the new primary.
 Several hosts without `target_session_attrs=read-write` (or `primary`) are refused: the
 first reachable server might be a standby, and every haodian connection writes.
+
+A commit waiting for a synchronous standby that someone cancels (`pg_cancel_backend`)
+returns success with a WARNING: committed locally, maybe not on the standby. Every
+connection opened here listens for that warning; `commit_not_replicated(conn)` tells the
+runtime, which then treats the batch as not committed (docs/operations.md, Failover).
 """
 
+import weakref
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -24,6 +30,33 @@ CACHE_PARAMETER = "statement_cache_size"
 DEFAULT_STATEMENT_CACHE_SIZE = 100  # asyncpg's own default
 TARGET_PARAMETER = "target_session_attrs"
 WRITABLE_TARGETS = ("read-write", "primary")
+SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
+_unreplicated: "weakref.WeakSet[asyncpg.Connection]" = weakref.WeakSet()
+
+
+def _raw(conn: Any) -> Any:
+    """The driver's connection behind a pool's proxy."""
+    return getattr(conn, "_con", None) or conn
+
+
+def _on_log(conn: Any, message: Any) -> None:
+    if SYNC_WAIT_CANCELLED in str(getattr(message, "message", "")):
+        _unreplicated.add(_raw(conn))
+
+
+def commit_not_replicated(conn: Any) -> bool:
+    """True once after a commit on `conn` whose wait for the synchronous standby was
+    cancelled: its effects may be on the primary only."""
+    raw = _raw(conn)
+    if raw in _unreplicated:
+        _unreplicated.discard(raw)
+        return True
+    return False
+
+
+async def _listen(conn: Any) -> None:
+    """Per acquire: a pool clears a connection's log listeners when it takes it back."""
+    conn.add_log_listener(_on_log)
 
 
 def hosts(url: object) -> list[str]:
@@ -56,9 +89,19 @@ def split_url(url: object) -> tuple[str, int]:
 
 async def connect(url: object, **kwargs: Any) -> asyncpg.Connection:
     dsn, cache = split_url(url)
-    return await asyncpg.connect(dsn, statement_cache_size=cache, **kwargs)
+    conn = await asyncpg.connect(dsn, statement_cache_size=cache, **kwargs)
+    await _listen(conn)
+    return conn
 
 
 async def create_pool(url: object, **kwargs: Any) -> asyncpg.Pool:
     dsn, cache = split_url(url)
-    return await asyncpg.create_pool(dsn, statement_cache_size=cache, **kwargs)
+    setup = kwargs.pop("setup", None)
+
+    async def prepared(conn: Any) -> None:
+        await _listen(conn)
+        if setup is not None:
+            await setup(conn)
+
+    return await asyncpg.create_pool(dsn, statement_cache_size=cache, setup=prepared,
+                                     **kwargs)

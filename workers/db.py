@@ -30,6 +30,9 @@ CACHE_PARAMETER = "statement_cache_size"
 DEFAULT_STATEMENT_CACHE_SIZE = 100  # asyncpg's own default
 TARGET_PARAMETER = "target_session_attrs"
 WRITABLE_TARGETS = ("read-write", "primary")
+# Every server a multi-host URL names answered, none takes writes (a failover under way,
+# or a demoted primary): the database is away, like an OSError when none answers.
+NoWritableServer = asyncpg.exceptions.TargetServerAttributeNotMatched
 SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
 _unreplicated: "weakref.WeakSet[asyncpg.Connection]" = weakref.WeakSet()
 

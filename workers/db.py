@@ -16,11 +16,11 @@ first reachable server might be a standby, and every haodian connection writes.
 
 A commit waiting for a synchronous standby that someone cancels (`pg_cancel_backend`)
 returns success with a WARNING: committed locally, maybe not on the standby. Every
-connection opened here listens for that warning; `commit_not_replicated(conn)` tells the
-runtime, which then treats the batch as not committed (docs/operations.md, Failover).
+connection opened here notes that warning as it arrives; `commit_not_replicated(conn)`
+tells the runtime, which then treats the batch as not committed (docs/operations.md,
+Failover).
 """
 
-import weakref
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -34,32 +34,28 @@ WRITABLE_TARGETS = ("read-write", "primary")
 # or a demoted primary): the database is away, like an OSError when none answers.
 NoWritableServer = asyncpg.exceptions.TargetServerAttributeNotMatched
 SYNC_WAIT_CANCELLED = "canceling wait for synchronous replication"
-_unreplicated: "weakref.WeakSet[asyncpg.Connection]" = weakref.WeakSet()
 
 
-def _raw(conn: Any) -> Any:
-    """The driver's connection behind a pool's proxy."""
-    return getattr(conn, "_con", None) or conn
+class Connection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg has no types
+    """asyncpg's connection, reading one server notice as it arrives: the warning that a
+    commit's wait for the synchronous standby was cancelled (committed locally only)."""
 
+    __slots__ = ("_unreplicated_commit",)
 
-def _on_log(conn: Any, message: Any) -> None:
-    if SYNC_WAIT_CANCELLED in str(getattr(message, "message", "")):
-        _unreplicated.add(_raw(conn))
+    def _process_log_message(self, fields: dict[str, str], last_query: str) -> None:
+        if SYNC_WAIT_CANCELLED in fields.get("M", ""):
+            self._unreplicated_commit = True
+        super()._process_log_message(fields, last_query)
 
 
 def commit_not_replicated(conn: Any) -> bool:
-    """True once after a commit on `conn` whose wait for the synchronous standby was
-    cancelled: its effects may be on the primary only."""
-    raw = _raw(conn)
-    if raw in _unreplicated:
-        _unreplicated.discard(raw)
-        return True
-    return False
-
-
-async def _listen(conn: Any) -> None:
-    """Per acquire: a pool clears a connection's log listeners when it takes it back."""
-    conn.add_log_listener(_on_log)
+    """True once after a commit on `conn` (or a pool's proxy of it) whose wait for the
+    synchronous standby was cancelled: its effects may be on the primary only."""
+    raw = getattr(conn, "_con", None) or conn
+    seen = bool(getattr(raw, "_unreplicated_commit", False))
+    if seen:
+        raw._unreplicated_commit = False
+    return seen
 
 
 def hosts(url: object) -> list[str]:
@@ -92,19 +88,11 @@ def split_url(url: object) -> tuple[str, int]:
 
 async def connect(url: object, **kwargs: Any) -> asyncpg.Connection:
     dsn, cache = split_url(url)
-    conn = await asyncpg.connect(dsn, statement_cache_size=cache, **kwargs)
-    await _listen(conn)
-    return conn
+    return await asyncpg.connect(dsn, statement_cache_size=cache, connection_class=Connection,
+                                 **kwargs)
 
 
 async def create_pool(url: object, **kwargs: Any) -> asyncpg.Pool:
     dsn, cache = split_url(url)
-    setup = kwargs.pop("setup", None)
-
-    async def prepared(conn: Any) -> None:
-        await _listen(conn)
-        if setup is not None:
-            await setup(conn)
-
-    return await asyncpg.create_pool(dsn, statement_cache_size=cache, setup=prepared,
-                                     **kwargs)
+    return await asyncpg.create_pool(dsn, statement_cache_size=cache,
+                                     connection_class=Connection, **kwargs)

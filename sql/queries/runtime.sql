@@ -14,11 +14,12 @@ FROM inbox i
 JOIN unnest($1::text[], $2::text[]) AS k(source, event_id)
   ON i.source = k.source AND i.event_id = k.event_id;
 
--- take_transaction_id --
--- Gives a transaction that wrote nothing a commit record, so that its commit waits for the
--- synchronous standby like any other: the earlier commits it read (duplicates) are then
--- on the standby too before their messages are acked.
-SELECT pg_current_xact_id();
+-- touch_inbox --
+-- Rewrites one inbox row unchanged: a WAL record, so the commit of a transaction that
+-- found only duplicates waits for the synchronous standby like any other (a transaction
+-- that wrote no WAL does not wait, even with a transaction id), and with it the earlier
+-- commit whose rows it read: that one is on the standby before the duplicates are acked.
+UPDATE inbox SET outcome = outcome WHERE source = $1 AND event_id = $2;
 
 -- insert_outbox --
 -- Result events to publish; a result id already present is skipped.

@@ -221,8 +221,11 @@ class BatchProcessor:
         if seen_before:
             await self._judge_seen_before(conn, seen_before)
             # Their effects may be a commit the standby never got (a primary restarted
-            # by crash recovery shows its local commits): this commit waits for it.
-            await conn.execute(Q.take_transaction_id)
+            # by crash recovery shows its local commits, a cancelled wait): this
+            # transaction writes, so its commit waits for the standby, and for that one.
+            first = seen_before[0].decoded
+            assert first is not None
+            await conn.execute(Q.touch_inbox, *first.key)
         return [d for d in group if d.decoded and d.decoded.key in claimed]
 
     async def _judge_seen_before(self, conn: asyncpg.Connection, ds: list[BatchEntry]) -> None:
@@ -276,7 +279,7 @@ class BatchProcessor:
             if first:
                 rows = await conn.fetch(Q.get_inbox_hashes, [dec.key[0]], [dec.key[1]])
                 if rows:
-                    await conn.execute(Q.take_transaction_id)  # see _claim_inbox
+                    await conn.execute(Q.touch_inbox, *dec.key)  # see _claim_inbox
                     if d.judge_seen_before(bytes(rows[0]["body_sha256"])):
                         d.duplicate = True
                     else:

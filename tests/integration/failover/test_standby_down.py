@@ -7,6 +7,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 from failover_helpers import (
     DATABASE,
@@ -43,6 +44,12 @@ async def test_standby_down_workers_stop_acking_and_finish_when_it_returns(
         await asyncio.to_thread(pair.stop_standby)
         inputs = load(N_STANDBY_DOWN)
         await bus.publish(*inputs)
+
+        async def broker_has_them() -> bool:  # its queue figures lag a little
+            counts = await asyncio.to_thread(settlement_queue_counts, failover_settings)
+            return sum(counts) == len(inputs)
+
+        await wait_until(broker_has_them, 30, "the broker counting every input", 0.5)
         samples = []
         started = time.monotonic()
         while time.monotonic() - started < OUTAGE_S:
@@ -53,6 +60,7 @@ async def test_standby_down_workers_stop_acking_and_finish_when_it_returns(
                             "readyz": code, "checks": body.get("checks", {}),
                             "ready": ready, "unacked": unacked})
             await asyncio.sleep(0.5)
+        (tmp_path / "samples.json").write_bytes(orjson.dumps(samples))
         status = await asyncio.to_thread(status_json, failover_settings)
         waiting = await figures(pair.primary, DATABASE)
         last = samples[-1]
@@ -98,7 +106,12 @@ async def test_standby_down_workers_stop_acking_and_finish_when_it_returns(
         assert await figures(pair.primary, DATABASE) == {
             "inbox": len(inputs), "orders": N_STANDBY_DOWN, "settled": N_STANDBY_DOWN // 2,
             "runs": 1}
-        assert await asyncio.to_thread(settlement_queue_counts, failover_settings) == (0, 0)
+
+        async def drained() -> bool:  # every input acked (the broker's figures lag a little)
+            counts = await asyncio.to_thread(settlement_queue_counts, failover_settings)
+            return counts == (0, 0)
+
+        await wait_until(drained, 30, "every input acked", 0.5)
         verified = ledger_verify(failover_settings)
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert worker.alive()

@@ -145,14 +145,13 @@ class Cluster:
             return
         try:
             _run("pg_dropcluster", "--stop", self.ver, self.name, timeout=60)
-            return
         except (RuntimeError, subprocess.TimeoutExpired):
-            pass
-        self.kill()
-        with contextlib.suppress(OSError):
-            (self.data / "postmaster.pid").unlink()
-        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-            _run("pg_dropcluster", self.ver, self.name, timeout=60)
+            self.kill()
+            with contextlib.suppress(OSError):
+                (self.data / "postmaster.pid").unlink()
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                _run("pg_dropcluster", self.ver, self.name, timeout=60)
+        # pg_dropcluster leaves the configuration files it did not write (conf.d/*.conf)
         for path in (self.conf, self.data):
             if path.exists():
                 subprocess.run(["rm", "-rf", str(path)], check=False)

@@ -26,13 +26,16 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import MultiHostUrl
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from workers.db import split_url
 
 AmqpUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["amqp", "amqps"])]
-PostgresUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["postgresql", "postgres"])]
+# libpq's multi-host form too: postgresql://h1:5432,h2:5432/db?target_session_attrs=read-write
+PostgresUrl = Annotated[MultiHostUrl,
+                        UrlConstraints(allowed_schemes=["postgresql", "postgres"])]
 
 
 def _json(example: str) -> Callable[[Any], Any]:
@@ -139,8 +142,10 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _cache_size_valid(cls, url: AnyUrl) -> AnyUrl:
-        split_url(url)  # `?statement_cache_size=` must be a whole number: fail at start
+    def _url_parameters_valid(cls, url: MultiHostUrl) -> MultiHostUrl:
+        # `?statement_cache_size=` a whole number, several hosts only with
+        # `target_session_attrs=read-write` (or primary): fail at start, not at a failover
+        split_url(url)
         return url
 
     @field_validator("retry_delays_s")
@@ -174,6 +179,9 @@ class OpsSettings(BaseSettings):
     metrics_host: Host = "127.0.0.1"  # 0.0.0.0 where Prometheus scrapes from another host
     probe_interval_s: float = Field(default=5.0, gt=0)
     outbox_stuck_s: float = Field(default=60.0, gt=0)  # oldest unpublished result older = unready
+    # a batch's database work (a commit waiting for a missing synchronous standby, an
+    # outage) running longer = unready (`commits_flowing`)
+    commit_stuck_s: float = Field(default=10.0, gt=0)
 
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
     heartbeat_gone_s: float = Field(default=30.0, gt=0)  # not seen for this long = gone

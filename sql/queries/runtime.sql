@@ -14,6 +14,13 @@ FROM inbox i
 JOIN unnest($1::text[], $2::text[]) AS k(source, event_id)
   ON i.source = k.source AND i.event_id = k.event_id;
 
+-- touch_inbox --
+-- Rewrites one inbox row unchanged: a WAL record, so the commit of a transaction that
+-- found only duplicates waits for the synchronous standby like any other (a transaction
+-- that wrote no WAL does not wait, even with a transaction id), and with it the earlier
+-- commit whose rows it read: that one is on the standby before the duplicates are acked.
+UPDATE inbox SET outcome = outcome WHERE source = $1 AND event_id = $2;
+
 -- insert_outbox --
 -- Result events to publish; a result id already present is skipped.
 INSERT INTO outbox (event_id, routing_key, body)
@@ -44,3 +51,18 @@ FROM outbox WHERE published_at IS NULL;
 -- insert_dlq_audit --
 -- One row per DLQ replay or purge.
 INSERT INTO dlq_audit (action, domain, filter, messages, actor) VALUES ($1, $2, $3, $4, $5);
+
+-- get_replication_state --
+-- The server's synchronous standby setting and the standbys streaming from it, as it
+-- sees them (sync_state and lag are shown to members of pg_read_all_stats only).
+SELECT current_setting('synchronous_standby_names') AS sync_names,
+       pg_is_in_recovery() AS in_recovery,
+       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS can_see,
+       coalesce(host(inet_server_addr()), 'local') || ':' || inet_server_port() AS server,
+       count(r.pid) AS standbys,
+       count(r.pid) FILTER (WHERE r.sync_state IN ('sync', 'quorum')) AS sync_standbys,
+       max(extract(epoch FROM r.replay_lag))::float8 AS replay_lag_s,
+       max(CASE WHEN pg_is_in_recovery() THEN NULL
+                ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn) END)::bigint
+           AS replay_lag_bytes
+FROM pg_stat_replication r;

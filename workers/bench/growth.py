@@ -4,7 +4,7 @@ quotes for the tables that are never pruned."""
 
 from typing import Any
 
-import asyncpg
+from workers import db
 
 SIZES = """
 SELECT relname AS table_name, pg_total_relation_size(relid) AS bytes
@@ -13,7 +13,7 @@ FROM pg_stat_user_tables WHERE schemaname = current_schema()
 
 
 async def table_bytes(database_url: str) -> dict[str, int]:
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         return {r["table_name"]: int(r["bytes"]) for r in await conn.fetch(SIZES)}
     finally:

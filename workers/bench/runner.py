@@ -307,7 +307,7 @@ async def _fetch(url: str, sql: str) -> Any:
     """One value on a fresh connection; None while the database is away (a soak outlives
     restarts of the servers it shares)."""
     try:
-        conn = await asyncpg.connect(url)
+        conn = await db.connect(url)
     except (OSError, asyncpg.PostgresError):
         return None
     try:
@@ -320,7 +320,7 @@ async def table_figures(url: str) -> dict[str, float]:
     """Inbox and outbox: MiB on disk (indexes included) and live rows (statistics); empty
     while the database is away."""
     try:
-        conn = await asyncpg.connect(url)
+        conn = await db.connect(url)
     except (OSError, asyncpg.PostgresError):
         return {}
     try:

@@ -9,7 +9,7 @@ import asyncpg
 import typer
 from rich.table import Table
 
-from workers import logs
+from workers import db, logs
 from workers.cli.common import console, err, run, settings_and
 from workers.cli.printable import shown
 from workers.settings import OpsSettings
@@ -60,7 +60,8 @@ def status(
         return
     try:
         report = run(ops_status.collect(s, ops, names, url or None))
-    except (OSError, aiormq.exceptions.AMQPError, asyncpg.PostgresError) as exc:
+    except (OSError, aiormq.exceptions.AMQPError, asyncpg.PostgresError,
+            db.NoWritableServer) as exc:
         err.print(f"[red]status unavailable: {type(exc).__name__}: {shown(exc)}[/red]")
         raise typer.Exit(1) from None
     if json_:

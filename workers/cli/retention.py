@@ -53,7 +53,7 @@ def retention_run(
 
     try:
         report = run(go())
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, db.NoWritableServer) as exc:
         err.print(f"[red]retention failed: {type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from None
     if json_:

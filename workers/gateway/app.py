@@ -69,7 +69,8 @@ async def _authenticate(gateway: Gateway, request: Request) -> str | Refusal:
         return Refusal(401, "token_missing", "send Authorization: Bearer <token>")
     try:
         source = await gateway.tokens.source_of(token)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+            db.NoWritableServer) as exc:
         return Refusal(503, "token_store_unavailable", type(exc).__name__)
     if source is None:
         return Refusal(401, "token_unknown", "the token is unknown or revoked")
@@ -223,7 +224,8 @@ async def _connect_early(pool: asyncpg.Pool, broker: Broker, timeout_s: float) -
         log.warning("broker_unreachable", detail=str(exc))
     try:
         await pool.fetchval("SELECT 1", timeout=timeout_s)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+            db.NoWritableServer) as exc:
         log.warning("token_store_unreachable", error=type(exc).__name__)
 
 

@@ -1,13 +1,14 @@
 """`haodian status`: every domain queue, the lag, the live workers, table sizes, on one screen.
 
 Queue figures come from workers/ops/queues.py (management API or AMQP); lag and live
-workers from PostgreSQL (inbox, worker_heartbeats); dead letters are those kept in the
-dead_letters table plus those still waiting in the broker to be ingested (the broker is
-read first, so a letter moved in between is counted twice rather than missed); overdue
-certification reviews from the certification tables. The age of the oldest ready message
-is an estimate: quorum queues do not tell a message's age without consuming it, so it is
-the age of the newest event committed for the domain (the head of the queue was
-published after it)."""
+workers from PostgreSQL (inbox, worker_heartbeats); replication from the primary
+(pg_stat_replication: a missing synchronous standby means every commit waits); dead
+letters are those kept in the dead_letters table plus those still waiting in the broker to
+be ingested (the broker is read first, so a letter moved in between is counted twice
+rather than missed); overdue certification reviews from the certification tables. The age
+of the oldest ready message is an estimate: quorum queues do not tell a message's age
+without consuming it, so it is the age of the newest event committed for the domain (the
+head of the queue was published after it)."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from handlers.queries import load_queries
 from workers import db, topology
 from workers.cli.printable import shown, visible
 from workers.ops import queues, rates
-from workers.runtime import retention
+from workers.runtime import replication, retention
 from workers.runtime.dead_letters import count_held
 from workers.runtime.heartbeat import live_workers
 from workers.settings import OpsSettings, Settings
@@ -53,6 +54,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
             workers = []
         overdue = int(await conn.fetchval(CERT.count_overdue_reviews, now))
         tables = await retention.table_sizes(conn)
+        repl = await replication.state(conn)
     finally:
         await conn.close()
     report: dict[str, Any] = {
@@ -62,7 +64,8 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
         "unroutable": _unroutable(snap.queues[topology.UNROUTABLE],
                                   held.get(topology.UNROUTABLE_PLACE, 0)),
         "tables": _with_windows(tables, ops), "domains": {},
-        "replication": _replication(snap.queues.values())}
+        "replication": repl.as_json(),
+        "quorum_queues": _quorum_queues(snap.queues.values())}
     for d in domains:
         main = snap.queues[topology.domain_queue(d)]
         retry = [snap.queues[topology.retry_queue(d, x)] for x in s.retry_delays_s]
@@ -80,7 +83,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
     return report
 
 
-def _replication(figures: Any) -> list[dict[str, Any]]:
+def _quorum_queues(figures: Any) -> list[dict[str, Any]]:
     """Every quorum queue's leader, members and online members (management API only)."""
     return [{"name": q.name, "leader": q.leader, "members": list(q.members),
              "online": list(q.online or ()), "quorum": q.quorum}
@@ -174,14 +177,15 @@ def render(report: dict[str, Any]) -> RenderableType:
         (str(report["overdue_reviews"]), "red bold" if report["overdue_reviews"] else ""),
         ("   lag over the last ", "dim"), f"{report['lag_window_s']} s",
         ("   oldest ready = age of the newest committed event (estimate)", "dim"))
-    return Group(header, table, *replication_table(report.get("replication", [])), unroutable,
+    return Group(header, replication_line(report.get("replication")), table,
+                 *quorum_table(report.get("quorum_queues", [])), unroutable,
                  workers, tables_table(report.get("tables", [])), footer)
 
 
 _QUORUM_STYLE = {"ok": "", "degraded": "yellow", "below_quorum": "red bold"}
 
 
-def replication_table(queues: list[dict[str, Any]]) -> list[RenderableType]:
+def quorum_table(queues: list[dict[str, Any]]) -> list[RenderableType]:
     """Quorum queues: leader, members (down ones marked) and a flag below quorum."""
     if not queues:
         return []
@@ -200,6 +204,21 @@ def replication_table(queues: list[dict[str, Any]]) -> list[RenderableType]:
         return [out]
     return [out, Text(f"below quorum (no majority of members up: nothing is accepted or "
                       f"delivered): {', '.join(below)}", style="red bold")]
+
+
+def replication_line(r: dict[str, Any] | None) -> Text:
+    """The primary, its standbys, and the loud case: commits waiting for a sync standby."""
+    if r is None:
+        return Text("")
+    lag = "—" if r["replay_lag_s"] is None else duration(float(r["replay_lag_s"]))
+    line = Text.assemble(("primary ", "dim"), visible(r["server"]), ("   standbys ", "dim"),
+                         str(r["standbys"]), ("   sync ", "dim"),
+                         f"{r['sync_standbys']}/{r['sync_required']}",
+                         ("   replay lag ", "dim"), lag)
+    if r["sync_standby_missing"]:
+        line.append("   SYNC STANDBY MISSING: commits wait, workers ack nothing",
+                    style="red bold")
+    return line
 
 
 SHOWN_TABLES = 8  # besides the pruned ones: the largest tables

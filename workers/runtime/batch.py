@@ -20,9 +20,11 @@ import structlog
 
 from handlers.base import ChunkedRoute, Domain, HaodianError, PermanentError, Route
 from handlers.queries import load_queries
+from workers import db
 from workers.runtime import outbox
 from workers.runtime.decode import Decoded, Rejected
 from workers.runtime.errors import (
+    CommitNotReplicated,
     DatabaseUnavailable,
     is_connection_error,
     is_retryable_tx,
@@ -161,7 +163,14 @@ class BatchProcessor:
 
     async def _in_transaction(self, pool: asyncpg.Pool, live: list[BatchEntry],
                               everyone: Sequence[BatchEntry], isolate: bool) -> None:
-        async with pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn:
+            await self._decide_and_commit(conn, live, everyone, isolate)
+            if db.commit_not_replicated(conn):
+                raise CommitNotReplicated("the wait for the synchronous standby was cancelled")
+
+    async def _decide_and_commit(self, conn: asyncpg.Connection, live: list[BatchEntry],
+                                 everyone: Sequence[BatchEntry], isolate: bool) -> None:
+        async with conn.transaction():
             if isolate:
                 for d in live:
                     try:
@@ -213,6 +222,12 @@ class BatchProcessor:
         seen_before = [d for d in group if d.decoded and d.decoded.key not in claimed]
         if seen_before:
             await self._judge_seen_before(conn, seen_before)
+            # Their effects may be a commit the standby never got (a primary restarted
+            # by crash recovery shows its local commits, a cancelled wait): this
+            # transaction writes, so its commit waits for the standby, and for that one.
+            first = seen_before[0].decoded
+            assert first is not None
+            await conn.execute(Q.touch_inbox, *first.key)
         return [d for d in group if d.decoded and d.decoded.key in claimed]
 
     async def _judge_seen_before(self, conn: asyncpg.Connection, ds: list[BatchEntry]) -> None:
@@ -244,23 +259,12 @@ class BatchProcessor:
         dec = d.decoded
         assert dec is not None and isinstance(dec.route, ChunkedRoute)
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                if first:
-                    rows = await conn.fetch(Q.get_inbox_hashes, [dec.key[0]], [dec.key[1]])
-                    if rows:
-                        if d.judge_seen_before(bytes(rows[0]["body_sha256"])):
-                            d.duplicate = True
-                        else:
-                            d.results = await outbox.insert(conn, self.rejection_results(d))
-                        return True
-                chunk = await dec.route.handler(conn, dec.event, self.chunk_size)
-                if chunk.done:
-                    await conn.execute(
-                        Q.insert_inbox, self.domain.name, [dec.event.source], [dec.event.id],
-                        [dec.event.type], [dec.body_sha256], [dec.event.time])
-                d.results = await outbox.insert(
-                    conn, [outbox.wrap(r, dec.event) for r in chunk.results])
-                return chunk.done
+            async with pool.acquire() as conn:
+                done = await self._chunk(conn, d, dec, first)
+                if db.commit_not_replicated(conn):
+                    raise CommitNotReplicated("the wait for the synchronous standby was "
+                                              "cancelled")
+                return done
         except Exception as exc:
             if is_connection_error(exc):
                 raise DatabaseUnavailable(str(exc)) from exc
@@ -270,3 +274,25 @@ class BatchProcessor:
                 async with pool.acquire() as conn, conn.transaction():
                     d.results = await outbox.insert(conn, self.rejection_results(d))
             return True
+
+    async def _chunk(self, conn: asyncpg.Connection, d: BatchEntry, dec: Decoded,
+                     first: bool) -> bool:
+        assert isinstance(dec.route, ChunkedRoute)
+        async with conn.transaction():
+            if first:
+                rows = await conn.fetch(Q.get_inbox_hashes, [dec.key[0]], [dec.key[1]])
+                if rows:
+                    await conn.execute(Q.touch_inbox, *dec.key)  # see _claim_inbox
+                    if d.judge_seen_before(bytes(rows[0]["body_sha256"])):
+                        d.duplicate = True
+                    else:
+                        d.results = await outbox.insert(conn, self.rejection_results(d))
+                    return True
+            chunk = await dec.route.handler(conn, dec.event, self.chunk_size)
+            if chunk.done:
+                await conn.execute(
+                    Q.insert_inbox, self.domain.name, [dec.event.source], [dec.event.id],
+                    [dec.event.type], [dec.body_sha256], [dec.event.time])
+            d.results = await outbox.insert(
+                conn, [outbox.wrap(r, dec.event) for r in chunk.results])
+            return chunk.done

@@ -1,7 +1,11 @@
 """Driver exceptions translated, at one boundary, into what the runtime does about them.
 
-    DatabaseUnavailable   the database cannot be reached, or is shutting down (57P01-03):
-                          keep the batch, wait, retry it; no attempt is counted
+    DatabaseUnavailable   the database cannot be reached, or is shutting down (57P01-03),
+                          or no server of a multi-host URL takes writes (a failover under
+                          way: only standbys answer, or a read-only transaction, 25006),
+                          or a commit whose wait for the sync standby was cancelled
+                          (CommitNotReplicated): keep the batch, wait, retry it; no
+                          attempt is counted
     is_retryable_tx()     serialization failure, deadlock, lock not available: the whole
                           batch's transaction may be run again at once
     translate()           what one event's failure means (BatchEntry.fail):
@@ -27,6 +31,11 @@ class DatabaseUnavailable(Exception):
     """PostgreSQL is down or restarting; nothing about the messages is wrong."""
 
 
+class CommitNotReplicated(Exception):
+    """A commit returned after its wait for the synchronous standby was cancelled: it may
+    be on the primary only, so its messages must not be acked on its word."""
+
+
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     ConnectionError,
@@ -38,6 +47,11 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InterfaceError,
+    # Failover: every server reachable is a standby (target_session_attrs=read-write), or
+    # a session landed on one: the database is away, the messages are fine.
+    asyncpg.exceptions.TargetServerAttributeNotMatched,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+    CommitNotReplicated,  # the retry's commit waits for the standby (its duplicates too)
 )
 
 _RETRYABLE_TX = (

@@ -14,6 +14,9 @@ from handlers.queries import load_queries
 
 log = structlog.get_logger()
 Q = load_queries("ops")
+# A heartbeat is monitoring, not an effect: its commit does not wait for a synchronous
+# standby, so a worker whose batches wait for one still shows as alive (and stops).
+LOCAL_COMMIT = "SET LOCAL synchronous_commit = local"
 
 
 class Heartbeat:
@@ -30,7 +33,8 @@ class Heartbeat:
 
     async def beat(self, pool: asyncpg.Pool, messages_done: int) -> None:
         try:
-            async with pool.acquire() as conn:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(LOCAL_COMMIT)
                 await conn.execute(Q.upsert_heartbeat, self.worker_id, self.host, self.pid,
                                    self.domains, self.started_at, messages_done)
             self.failing = False
@@ -41,7 +45,8 @@ class Heartbeat:
 
     async def stopped(self, pool: asyncpg.Pool, messages_done: int) -> None:
         try:
-            async with pool.acquire() as conn:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(LOCAL_COMMIT)
                 await conn.execute(Q.mark_heartbeat_stopped, self.worker_id, messages_done)
         except Exception as exc:
             log.info("heartbeat_stop_failed", error=repr(exc)[:200])

@@ -35,6 +35,16 @@ RETENTION_LAST_SUCCESS = Gauge("haodian_retention_last_success_timestamp_seconds
                                "When a retention run last finished every table")
 TABLE_BYTES = Gauge("haodian_table_size_bytes", "A table's size on disk, indexes included",
                     ["table"])
+SYNC_STANDBY_MISSING = Gauge("haodian_sync_standby_missing",
+                             "1 when synchronous_standby_names asks for more synchronous "
+                             "standbys than stream: commits wait")
+REPLICATION_LAG_SECONDS = Gauge("haodian_replication_replay_lag_seconds",
+                                "The slowest standby's replay lag, as the primary sees it")
+REPLICATION_LAG_BYTES = Gauge("haodian_replication_replay_lag_bytes",
+                              "WAL the slowest standby has not replayed yet")
+STANDBYS = Gauge("haodian_replication_standbys", "Standbys streaming from the primary")
+COMMIT_WAIT_SECONDS = Gauge("haodian_commit_wait_seconds",
+                            "How long the oldest batch in flight has been in the database")
 READY = Gauge("haodian_worker_ready", "1 when /readyz passes: broker, consumers, database, outbox")
 
 

@@ -1,5 +1,10 @@
-"""The worker's monitoring side: health server, readiness probe, outbox gauge, heartbeats,
-and the periodic retention run.
+"""The worker's monitoring side: health server, readiness probe, outbox gauge, replication
+(synchronous standby present, lag), heartbeats, and the periodic retention run.
+
+The probe has a connection of its own, not one of the pool: when the synchronous standby
+is missing, the pool's connections sit in commits that wait for it, and the probe must
+still answer why (`sync_standby_present: false`, `commits_flowing: false`). It reconnects
+through the database URL, so after a failover it reads the new primary.
 
 Everything here runs off the hot path, in its own tasks, every few seconds; the batch
 loop only updates prometheus counters (workers/metrics.py)."""
@@ -13,7 +18,8 @@ import asyncpg
 import structlog
 
 from handlers.queries import load_queries
-from workers.runtime import health, metrics, retention
+from workers import db
+from workers.runtime import health, metrics, replication, retention
 from workers.runtime.heartbeat import Heartbeat
 from workers.settings import OpsSettings, Settings, load_ops_settings
 
@@ -32,6 +38,7 @@ class Monitored(Protocol):
     def broker_connected(self) -> bool: ...
     def consuming(self) -> bool: ...
     def messages_done(self) -> int: ...
+    def commit_waiting_s(self) -> float: ...
 
 
 class WorkerMonitoring:
@@ -46,6 +53,8 @@ class WorkerMonitoring:
         self.tasks: list[asyncio.Task[None]] = []
         self.database_ok_at = float("-inf")
         self.outbox_oldest_s = 0.0
+        self.sync_standby_missing = False
+        self.probe_conn: asyncpg.Connection | None = None
         self.heartbeat = Heartbeat(domains)
 
     async def start(self) -> None:
@@ -66,6 +75,7 @@ class WorkerMonitoring:
         self.tasks = []
         if self.worker.pool is not None:
             await self.heartbeat.stopped(self.worker.pool, self.worker.messages_done())
+        await self._drop_probe_connection()
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -81,6 +91,8 @@ class WorkerMonitoring:
             "consuming": broker and self.worker.consuming(),
             "database_reachable": time.monotonic() - self.database_ok_at < fresh_s,
             "outbox_not_stuck": self.outbox_oldest_s < self.ops.outbox_stuck_s,
+            "sync_standby_present": not self.sync_standby_missing,
+            "commits_flowing": self.worker.commit_waiting_s() < self.ops.commit_stuck_s,
         }
         metrics.READY.set(1 if all(checks.values()) else 0)
         return checks
@@ -103,18 +115,34 @@ class WorkerMonitoring:
             await asyncio.sleep(self.ops.probe_interval_s)
 
     async def probe_once(self) -> None:
-        """Database reachable, outbox backlog and the age of its oldest row."""
-        pool = self.worker.pool
-        if pool is None:
-            return
+        """Database reachable, outbox backlog and the age of its oldest row, replication."""
+        metrics.COMMIT_WAIT_SECONDS.set(self.worker.commit_waiting_s())
         try:
-            async with asyncio.timeout(PROBE_TIMEOUT_S), pool.acquire() as conn:
-                row = await conn.fetchrow(Q.count_outbox_backlog)
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                if self.probe_conn is None or self.probe_conn.is_closed():
+                    self.probe_conn = await db.connect(str(self.worker.settings.database_url))
+                row = await self.probe_conn.fetchrow(Q.count_outbox_backlog)
+                repl = await replication.state(self.probe_conn)
         except Exception as exc:
             log.info("database_probe_failed", error=repr(exc)[:200])
+            await self._drop_probe_connection()
+            self.readiness()
             return
         self.database_ok_at = time.monotonic()
         self.outbox_oldest_s = float(row["oldest_s"])
         metrics.OUTBOX_BACKLOG.set(int(row["backlog"]))
         metrics.OUTBOX_OLDEST_SECONDS.set(self.outbox_oldest_s)
+        if repl.sync_standby_missing != self.sync_standby_missing:
+            log.warning("sync_standby_missing" if repl.sync_standby_missing
+                        else "sync_standby_back", **repl.as_json())
+        self.sync_standby_missing = repl.sync_standby_missing
+        metrics.SYNC_STANDBY_MISSING.set(int(repl.sync_standby_missing))
+        metrics.STANDBYS.set(repl.standbys)
+        metrics.REPLICATION_LAG_SECONDS.set(repl.replay_lag_s or 0.0)
+        metrics.REPLICATION_LAG_BYTES.set(repl.replay_lag_bytes or 0)
         self.readiness()
+
+    async def _drop_probe_connection(self) -> None:
+        conn, self.probe_conn = self.probe_conn, None
+        if conn is not None:
+            conn.terminate()

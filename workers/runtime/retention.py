@@ -184,13 +184,13 @@ async def run_once(database_url: str, ops: OpsSettings) -> Report | None:
     batch loop); None when the database could not be reached or the run failed."""
     try:
         conn = await db.connect(database_url)
-    except (OSError, asyncpg.PostgresError) as exc:
+    except (OSError, asyncpg.PostgresError, db.NoWritableServer) as exc:
         log.warning("retention_failed", error=repr(exc)[:200])
         return None
     try:
         report = await prune(conn, ops)
         await table_sizes(conn)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, db.NoWritableServer) as exc:
         log.warning("retention_failed", error=repr(exc)[:200])
         return None
     finally:

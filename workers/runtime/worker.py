@@ -52,6 +52,7 @@ class DomainLoop:
         self.processor = BatchProcessor(domain, settings.max_attempts, settings.chunk_size)
         self.consumer: RawConsumer | None = None
         self.tail: asyncio.Task[None] | None = None  # the last batch's broker-side work
+        self.in_database_since: float | None = None  # a batch's database work under way
         self.processed = 0
 
 
@@ -275,6 +276,13 @@ class Worker:
     async def _with_database(self, d: DomainLoop, work: Any) -> Any:
         """Run `work`; while the database is unreachable, wait and run it again.
         Returns None when the grace period ran out while waiting."""
+        d.in_database_since = time.monotonic()
+        try:
+            return await self._database_retrying(d, work)
+        finally:
+            d.in_database_since = None
+
+    async def _database_retrying(self, d: DomainLoop, work: Any) -> Any:
         assert self.pool is not None
         backoff = 0.2
         while True:
@@ -314,3 +322,10 @@ class Worker:
 
     def messages_done(self) -> int:
         return sum(d.processed for d in self.loops)
+
+    def commit_waiting_s(self) -> float:
+        """How long the oldest batch in the database has been there (0: none): a commit
+        waiting for a missing synchronous standby, or a database outage, shows here."""
+        now = time.monotonic()
+        return max((now - d.in_database_since for d in self.loops
+                    if d.in_database_since is not None), default=0.0)

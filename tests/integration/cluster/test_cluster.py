@@ -316,7 +316,7 @@ async def test_status_shows_leaders_and_members_and_flags_a_queue_below_quorum(
     main = report["domains"]["settlement"]
     assert main["ready"] == N and main["leader"] in names and main["quorum"] == "ok"
     assert set(main["members"]) == names
-    shown = {q["name"]: q for q in report["replication"]}
+    shown = {q["name"]: q for q in report["quorum_queues"]}
     assert set(queue_names(cluster_settings)) <= set(shown)
     assert all(q["quorum"] == "ok" for q in shown.values())
 
@@ -331,7 +331,7 @@ async def test_status_shows_leaders_and_members_and_flags_a_queue_below_quorum(
     result = await _cli(cluster_settings, survivor.management_url, "status", "--json")
     assert result.exit_code == 0, result.output
     report = orjson.loads(result.stdout)
-    below = {q["name"] for q in report["replication"] if q["quorum"] == "below_quorum"}
+    below = {q["name"] for q in report["quorum_queues"] if q["quorum"] == "below_quorum"}
     assert settlement in below and report["domains"]["settlement"]["quorum"] == "below_quorum"
     screen = await _cli(cluster_settings, survivor.management_url, "status")
     assert screen.exit_code == 0, screen.output

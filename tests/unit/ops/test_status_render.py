@@ -80,7 +80,7 @@ def test_quorum_queues_show_leader_members_and_a_queue_below_quorum() -> None:
     report = {"generated_at": "2026-01-01T00:00:00+00:00", "source": "management",
               "source_note": "", "lag_window_s": 300, "overdue_reviews": 0, "domains": {},
               "unroutable": {"name": "haodian.unroutable", "ready": 0, "kept": 0, "total": 0},
-              "workers": [], "replication": [
+              "workers": [], "quorum_queues": [
                   {"name": "haodian.settlement", "leader": "hd2@localhost",
                    "members": ["hd1@localhost", "hd2@localhost", "hd3@localhost"],
                    "online": ["hd1@localhost", "hd2@localhost"], "quorum": "degraded"},

@@ -51,7 +51,7 @@ def test_compose_settings_are_valid() -> None:
         s = load_settings(amqp_url=env["HAODIAN_AMQP_URL"],
                           database_url=env["HAODIAN_DATABASE_URL"])
         assert urlsplit(s.amqp_url).hostname == "rabbitmq"
-        assert s.database_url.host == "postgres"
+        assert [h["host"] for h in s.database_url.hosts()] == ["postgres"]
 
 
 def readme_commands() -> list[str]:

@@ -5,6 +5,7 @@ import typing
 
 import pytest
 from pydantic import AnyUrl
+from pydantic_core import MultiHostUrl
 from pydantic_settings import BaseSettings
 
 from workers.gateway.config import GatewaySettings
@@ -13,7 +14,7 @@ from workers.settings import OpsSettings, Settings, SettingsError, load
 MODELS: list[type[BaseSettings]] = [Settings, OpsSettings, GatewaySettings]
 # A value no field of that type can take (dicts and tuples are JSON in the environment).
 BY_TYPE: dict[object, str] = {int: "abc", float: "abc", tuple: "{bad", dict: "{bad",
-                              bool: "maybe", AnyUrl: "not a url"}
+                              bool: "maybe", AnyUrl: "not a url", MultiHostUrl: "not a url"}
 BY_NAME = {"log_level": "abc", "log_format": "xml", "metrics_host": "bad/host",
            "monitor_host": "two words", "management_url": "ftp://elsewhere",
            "role_prefix": "Bad Prefix!", "amqp_url": "not a url"}

@@ -94,7 +94,11 @@ AMOUNT = st.builds(lambda k, n: f"{k}_fen={n}", st.sampled_from(["amount", "payo
                    st.integers(0, 10**11 - 1))
 MONEY_TEXT = st.integers(0, 10**11).map(lambda n: f"¥{n / 100:.2f}")
 TIME = st.datetimes().map(lambda t: t.isoformat())
-HEX = st.binary(min_size=16, max_size=32).map(bytes.hex)
+# A hash with a run of 15+ decimal digits may hold a checksum-valid identity number glued
+# to letters, which is masked by design (privacy over readability); hypothesis found one
+# (000000000000d793676716061882750a). Such hashes are left out of "stays readable".
+HEX = st.binary(min_size=16, max_size=32).map(bytes.hex).filter(
+    lambda h: not re.search(r"\d{15}", h))
 WORD = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=10)
 TOKEN = st.one_of(ORDER_ID, AMOUNT, MONEY_TEXT, TIME, HEX, WORD, st.uuids().map(str))
 

@@ -7,7 +7,12 @@
   it stops (latency, soak; skip them with --latency-s 0 for the drain alone).
 - `conflict_retries`: the workers' own `haodian_batch_conflicts_total` (a whole batch's
   transaction aborted by 40001, 40P01 or 55P03 and run again), read from each worker's
-  /metrics at the end of the drain, by SQLSTATE.
+  /metrics at the drain's start and end, by SQLSTATE.
+- `batches`: the same pages' batch count, events and handling seconds (decode,
+  transaction and commit, lock waits included: haodian_batch_commit_seconds).
+  `events_per_handling_s` of one worker, which waits for no one, is the rate the domain
+  would reach if every batch held one lock from its first statement to its commit (the
+  day's statistics row does, docs/scaling.md §5): the serial ceiling.
 - lock waits: pg_stat_activity sampled every `every_s` during the drain, counting the
   bench database's backends with wait_event_type = 'Lock' (a row's transaction, a tuple,
   a relation). `mean_waiting` is the average number of backends waiting at a sample,
@@ -44,19 +49,31 @@ def free_port() -> int:
 
 def conflicts_from_metrics(text: str) -> dict[str, int]:
     """haodian_batch_conflicts_total of one /metrics page, summed by SQLSTATE."""
+    return {k.removeprefix("sqlstate:"): int(v) for k, v in figures(text).items()
+            if k.startswith("sqlstate:")}
+
+
+def figures(text: str) -> Counter[str]:
+    """From one worker's /metrics page: conflicts by SQLSTATE ("sqlstate:40P01"), and the
+    batches' handling seconds (decode, transaction, commit; lock waits included) and
+    sizes, summed over domains."""
     found: Counter[str] = Counter()
     for family in text_string_to_metric_families(text):
-        if family.name != "haodian_batch_conflicts":
-            continue
         for sample in family.samples:
             if sample.name == "haodian_batch_conflicts_total":
-                found[sample.labels.get("sqlstate", "")] += int(sample.value)
-    return dict(found)
+                found["sqlstate:" + sample.labels.get("sqlstate", "")] += int(sample.value)
+            elif sample.name == "haodian_batch_commit_seconds_sum":
+                found["handling_s"] += sample.value  # type: ignore[assignment]
+            elif sample.name == "haodian_batch_size_sum":
+                found["events"] += int(sample.value)
+            elif sample.name == "haodian_batch_size_count":
+                found["batches"] += int(sample.value)
+    return found
 
 
-async def scrape_conflicts(ports: Sequence[int]) -> dict[str, int] | None:
-    """Conflict retries of the workers serving /metrics on `ports`; None when one of them
-    could not be read (the report then says so rather than showing 0)."""
+async def scrape(ports: Sequence[int]) -> Counter[str] | None:
+    """The figures of the workers serving /metrics on `ports`, summed; None when one of
+    them could not be read (the report then says so rather than showing 0)."""
     total: Counter[str] = Counter()
     async with httpx.AsyncClient(timeout=5) as client:
         for port in ports:
@@ -65,8 +82,8 @@ async def scrape_conflicts(ports: Sequence[int]) -> dict[str, int] | None:
                 page.raise_for_status()
             except httpx.HTTPError:
                 return None
-            total.update(conflicts_from_metrics(page.text))
-    return dict(total)
+            total.update(figures(page.text))
+    return total
 
 
 class Contention:
@@ -87,11 +104,12 @@ class Contention:
         self.task: asyncio.Task[None] | None = None
         self.started = 0.0
         self.seconds = 0.0
-        self.conflicts: dict[str, int] | None = None
+        self.scraped: Counter[str] | None = None
 
     async def start(self) -> None:
         self.conn = await asyncpg.connect(self.database_url)
         self.deadlocks_before = int(await self.conn.fetchval(DEADLOCKS) or 0)
+        self.scraped = await scrape(self.ports)
         self.started = time.monotonic()
         self.task = asyncio.create_task(self._sample())
 
@@ -113,7 +131,9 @@ class Contention:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
-        self.conflicts = await scrape_conflicts(self.ports)
+        before, self.scraped = self.scraped, await scrape(self.ports)
+        if before is not None and self.scraped is not None:
+            self.scraped.subtract(before)  # the drain's own share of the counters
 
     async def finish(self) -> dict[str, Any]:
         """The report, once the workers have exited: a backend flushes its statistics
@@ -128,8 +148,17 @@ class Contention:
         finally:
             await self.conn.close()
         mean = self.waiting_total / self.samples if self.samples else 0.0
-        conflicts = self.conflicts
+        got = self.scraped
+        conflicts = None if got is None else {k.removeprefix("sqlstate:"): int(v)
+                                              for k, v in got.items()
+                                              if k.startswith("sqlstate:") and v}
+        handling = {} if got is None else {
+            "batches": got["batches"], "events": got["events"],
+            "handling_s": round(got["handling_s"], 3),
+            "events_per_handling_s": round(got["events"] / got["handling_s"])
+            if got["handling_s"] > 0 else None}
         return {"deadlocks": deadlocks,
+                "batches": handling,
                 "conflict_retries": None if conflicts is None else sum(conflicts.values()),
                 "conflict_retries_by_sqlstate": conflicts,
                 "lock_waits": {"sampled_every_ms": round(self.every_s * 1000),

@@ -234,6 +234,9 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     table.add_row("ratio (target ≥ 0.7)", str(report["ratio"]))
     if "contention" in worker:
         table.add_row("one worker: " + CONTENTION_LABEL, contention_cell(worker["contention"]))
+        serial = worker["contention"]["batches"].get("events_per_handling_s")
+        table.add_row("one worker: events per second of batch handling (serial ceiling)",
+                      str(serial))
     if "latency" in report:
         lat = report["latency"]
         table.add_row(f"p50 / p99 latency at {lat['rate_per_s']}/s (ms, target p99 ≤ 100)",

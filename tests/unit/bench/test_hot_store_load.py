@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
 from workers.bench import load
-from workers.bench.contention import conflicts_from_metrics
+from workers.bench.contention import conflicts_from_metrics, figures
 
 NOW = datetime(2026, 11, 11, 12, tzinfo=UTC)
 
@@ -54,3 +54,14 @@ def test_conflict_retries_are_read_from_a_workers_metrics_page() -> None:
     assert conflicts_from_metrics(generate_latest(registry).decode()) == {"40P01": 3,
                                                                           "40001": 4}
     assert conflicts_from_metrics("") == {}
+
+
+def test_batch_handling_is_read_from_a_workers_metrics_page() -> None:
+    registry = CollectorRegistry()
+    size = Histogram("haodian_batch_size", "x", ["domain"], registry=registry)
+    seconds = Histogram("haodian_batch_commit_seconds", "y", ["domain"], registry=registry)
+    for n, s in ((500, 0.25), (300, 0.125)):
+        size.labels("settlement").observe(n)
+        seconds.labels("settlement").observe(s)
+    found = figures(generate_latest(registry).decode())
+    assert (found["batches"], found["events"], found["handling_s"]) == (2, 800, 0.375)

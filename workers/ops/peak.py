@@ -16,10 +16,12 @@ peak's. The queue is a FIFO fluid: the backlog Q grows at λ − c while λ > c 
 and the lag of an event arriving at t is the time until everything before it is
 served. Lag here is queueing only: add the batch latency (docs/scaling.md §1, p99 57 ms).
 
-Processes for the peak: the fewest n, never fewer than the steady rule of `scale
-advise` for λp (at most 80 % busy), whose peak lag stays within the target; when no n
-does (the flagship caps the domain, or the scale-up delay alone exceeds the target),
-every process that still adds capacity, and `target_met` is false.
+Processes for the peak: the steady rule of `scale advise` at λp (at most 80 % busy).
+In this model more never lower the peak lag: with that headroom the queue keeps up once
+they run, so a lag comes from what ran before them (a late scale-up) or from the
+flagship's cap, which no number of processes lifts. So the plan also says how many must
+already run when the peak begins (the fewest that keep the peak lag within the target;
+all of them when even that is not enough, and `target_met` is false).
 """
 
 import itertools
@@ -95,7 +97,8 @@ class Fluid:
 
     def lag(self, t: float) -> float:
         """Seconds an event arriving at t waits for everything ahead of it."""
-        return max(0.0, self.served_time(self.arrived(t)) - t)
+        wait = self.served_time(self.arrived(t)) - t
+        return wait if wait > 1e-6 else 0.0  # float noise of an empty queue
 
     def drained_at(self) -> float | None:
         """When the backlog is gone for good (0.0 when it never built); None when it never
@@ -140,12 +143,13 @@ class DomainPlan:
     peak_per_s: float
     per_process_per_s: float
     ceiling_per_s: float | None  # the flagship's cap on the domain; None: no cap
-    processes_normal: int
-    processes_steady: int  # `scale advise`'s rule at the peak rate, without a backlog
-    processes: int  # for the peak
+    processes_normal: int  # `scale advise`'s rule at the normal rate
+    processes: int  # for the peak: the same rule at the peak rate
+    processes_at_start: int  # already running when the peak begins
     capacity_per_s: float
     capped: bool  # the ceiling, not the processes, bounds the peak capacity
-    peak_lag_s: float
+    peak_lag_s: float  # with processes_at_start, then processes after the scale-up delay
+    peak_lag_unprepared_s: float  # with processes_normal until the scale-up delay
     drained_after_s: float | None  # from the peak's start; None: never drains
     target_met: bool
     queue_shards: int  # consistent-hash shards one queue leader can carry
@@ -159,15 +163,14 @@ def ceiling(profile: PeakProfile, domain: str) -> float | None:
     return d.hot_store_per_s * min(1.0, bench_share / profile.flagship_share)
 
 
-def fluid(profile: PeakProfile, domain: str, processes: int) -> Fluid:
+def fluid(profile: PeakProfile, domain: str, processes: int, at_start: int) -> Fluid:
+    """The domain's queue with `at_start` processes until the scale-up, `processes` after."""
     d = profile.domains[domain]
     assert d.per_process_per_s is not None, "resolve the profile first"
     mu, cap = d.per_process_per_s, ceiling(profile, domain)
     normal = profile.normal_orders_per_s * d.events_per_order
-    peak = normal * profile.peak_multiplier
-    before = processes_needed(0, normal, mu, profile.target_lag_s)
-    return Fluid(peak, normal, profile.peak_duration_min * 60,
-                 min(before * mu, cap or INF), min(processes * mu, cap or INF),
+    return Fluid(normal * profile.peak_multiplier, normal, profile.peak_duration_min * 60,
+                 min(at_start * mu, cap or INF), min(processes * mu, cap or INF),
                  profile.scale_up_delay_s)
 
 
@@ -178,27 +181,23 @@ def plan_domain(profile: PeakProfile, domain: str) -> DomainPlan:
     normal = profile.normal_orders_per_s * d.events_per_order
     peak = normal * profile.peak_multiplier
     steady = processes_needed(0, peak, mu, target)
-    # Past `most`, processes add nothing: the ceiling binds, or the lag left is the
-    # scale-up delay's, which only running them beforehand removes.
-    most = max(steady, math.ceil(cap / mu - 1e-9) if cap else 2 * math.ceil(peak / mu))
-    lo, hi = steady, most
-    if fluid(profile, domain, hi).peak_lag() > target:
-        lo = hi
-    while lo < hi:  # the fewest processes within the target (lag falls as n grows)
+    usual = min(steady, processes_needed(0, normal, mu, target))
+    unprepared = fluid(profile, domain, steady, usual).peak_lag()
+    lo, hi = (steady, steady) if not profile.scale_up_delay_s else (usual, steady)
+    while lo < hi:  # the fewest already running (lag falls as they grow)
         mid = (lo + hi) // 2
-        if fluid(profile, domain, mid).peak_lag() <= target:
+        if fluid(profile, domain, steady, mid).peak_lag() <= target:
             hi = mid
         else:
             lo = mid + 1
-    f = fluid(profile, domain, lo)
+    f = fluid(profile, domain, steady, lo)
     lag = f.peak_lag()
     drained = f.drained_at()
     return DomainPlan(
         domain, round(normal, 1), round(peak, 1), mu, None if cap is None else round(cap, 1),
-        processes_needed(0, normal, mu, target), steady, lo, round(f.capacity, 1),
-        cap is not None and cap <= lo * mu, round(lag, 1),
-        None if drained is None else round(drained, 1), lag <= target,
-        max(1, math.ceil(peak / profile.broker.queue_leader_max_per_s - 1e-9)))
+        usual, steady, lo, round(f.capacity, 1), cap is not None and cap <= steady * mu,
+        round(lag, 1), round(unprepared, 1), None if drained is None else round(drained, 1),
+        lag <= target, max(1, math.ceil(peak / profile.broker.queue_leader_max_per_s - 1e-9)))
 
 
 @dataclass(frozen=True)
@@ -218,14 +217,18 @@ class PeakPlan:
 
 
 def timeline(profile: PeakProfile, plans: list[DomainPlan]) -> list[dict[str, Any]]:
-    """One row per step from the peak's start until every backlog has drained (or the
-    peak's end when one never does), at most 200 rows."""
+    """One row per step from the peak's start to the horizon (every backlog drained, or
+    the peak's end when one never drains), a row at the horizon, one after it when all
+    drained; at most 200 rows."""
     step = profile.step_min * 60
-    queues = {p.domain: fluid(profile, p.domain, p.processes) for p in plans}
+    queues = {p.domain: fluid(profile, p.domain, p.processes, p.processes_at_start)
+              for p in plans}
     end = max(f.horizon() for f in queues.values())
+    times = [i * step for i in range(math.ceil(end / step - 1e-9))] + [end]
+    if all(f.drained_at() is not None for f in queues.values()):
+        times.append(end + step)  # the lag back at zero
     rows = []
-    for i in range(min(200, math.ceil(end / step - 1e-9) + 2)):
-        t = i * step
+    for t in times[:200]:
         in_peak = t < profile.peak_duration_min * 60
         row: dict[str, Any] = {"minute": round(t / 60, 1), "orders_per_s": round(
             profile.normal_orders_per_s * (profile.peak_multiplier if in_peak else 1), 1)}

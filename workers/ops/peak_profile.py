@@ -173,17 +173,18 @@ def resolve(profile: PeakProfile, ops: OpsSettings, artifacts: Path = ARTIFACTS)
                        default=None)
             share = _number(hot, "hot_store_share")
             if best and share:
-                update |= {"hot_store_per_s": best, "hot_store_bench_share": share}
+                update["hot_store_per_s"], measured_share = best, share
                 origin = str(artifacts / "bench-settlement-hot.json")
             else:
-                update |= {"hot_store_per_s": HOT_STORE_PER_S,
-                           "hot_store_bench_share": HOT_STORE_BENCH_SHARE}
+                update["hot_store_per_s"], measured_share = HOT_STORE_PER_S, HOT_STORE_BENCH_SHARE
                 origin = f"{DOCS} §6 (hot-store bench)"
             sources["domains.settlement.hot_store_per_s"] = origin
-        if (d.hot_store_per_s or update.get("hot_store_per_s")) and \
-                d.hot_store_bench_share is None and "hot_store_bench_share" not in update:
+            if d.hot_store_bench_share is None:
+                update["hot_store_bench_share"] = measured_share
+                sources["domains.settlement.hot_store_bench_share"] = origin
+        elif d.hot_store_per_s is not None and d.hot_store_bench_share is None:
             update["hot_store_bench_share"] = HOT_STORE_BENCH_SHARE
-            sources[f"domains.{name}.hot_store_bench_share"] = f"{DOCS} §6 (default 0.5)"
+            sources[f"domains.{name}.hot_store_bench_share"] = "assumed: the bench's default 0.5"
         domains[name] = d.model_copy(update=update)
     broker, postgres = profile.broker, profile.postgres
     if broker.cores_per_1000_per_s is None:

@@ -80,7 +80,7 @@ def render(resolved: Resolved, plan: PeakPlan) -> Group:
         Text(f"  {field} = {_value(resolved, field)}: {source}")
         for field, source in resolved.sources.items()]
     for d in plan.domains:
-        if d.capped:
+        if d.capped and d.ceiling_per_s is not None:
             notes.append(Text(
                 f"{d.domain}: the flagship caps the domain at {d.ceiling_per_s:,.0f}/s "
                 f"(peak {d.peak_per_s:,.0f}/s): more than "

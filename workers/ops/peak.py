@@ -4,22 +4,25 @@
 Per domain, arrivals are λn = normal orders/s × events per order, and λp = λn × the peak
 multiplier for the peak's duration D, starting at t = 0 with an empty queue. n worker
 processes of μ events/s each serve at most c(n) = min(n μ, ceiling), where the ceiling
-is the flagship store's (settlement only, docs/scaling.md §5 and §6):
+is the lower of two (settlement only, docs/scaling.md §5 and §6):
 
-    ceiling = hot_store_per_s × min(1, hot_store_bench_share / flagship_share)
+    serial_per_s                  every batch holds the day's statistics row from its
+                                  first statement to its commit: batches serialize
+    hot_store_per_s × min(1, hot_store_bench_share / flagship_share)
 
-Every batch that holds a flagship order waits for the flagship's balance row, so while
-batches are full the domain is capped near the hot-store bench's rate whatever the
-share (the first term); a share above the bench's also caps the store itself (the
-second). Until `scale_up_delay_s` the processes of the normal rate serve, then the
-peak's. The queue is a FIFO fluid: the backlog Q grows at λ − c while λ > c or Q > 0,
-and the lag of an event arriving at t is the time until everything before it is
-served. Lag here is queueing only: add the batch latency (docs/scaling.md §1, p99 57 ms).
+Every batch that holds a flagship order also waits for the flagship's balance row, so
+while batches are full the domain is capped near the hot-store bench's figure whatever
+the share (the 1 in the min); a share above the bench's also caps the store itself (the
+ratio). Until `scale_up_delay_s` only the processes running at the peak's start serve,
+then all of the peak's. The queue is a FIFO fluid: the backlog Q grows at λ − c while
+λ > c or Q > 0, and the lag of an event arriving at t is the time until everything
+before it is served. Lag here is queueing only: add the batch latency
+(docs/scaling.md §1, p99 57 ms).
 
 Processes for the peak: the steady rule of `scale advise` at λp (at most 80 % busy).
 In this model more never lower the peak lag: with that headroom the queue keeps up once
-they run, so a lag comes from what ran before them (a late scale-up) or from the
-flagship's cap, which no number of processes lifts. So the plan also says how many must
+they run, so a lag comes from what ran before them (a late scale-up) or from a
+ceiling, which no number of processes lifts. So the plan also says how many must
 already run when the peak begins (the fewest that keep the peak lag within the target;
 all of them when even that is not enough, and `target_met` is false).
 """
@@ -142,7 +145,7 @@ class DomainPlan:
     normal_per_s: float
     peak_per_s: float
     per_process_per_s: float
-    ceiling_per_s: float | None  # the flagship's cap on the domain; None: no cap
+    ceiling_per_s: float | None  # serial or flagship cap on the domain; None: none
     processes_normal: int  # `scale advise`'s rule at the normal rate
     processes: int  # for the peak: the same rule at the peak rate
     processes_at_start: int  # already running when the peak begins
@@ -156,11 +159,13 @@ class DomainPlan:
 
 
 def ceiling(profile: PeakProfile, domain: str) -> float | None:
+    """What no number of processes passes: the serial ceiling, and the flagship's."""
     d = profile.domains[domain]
-    if not profile.flagship_share or d.hot_store_per_s is None:
-        return None
-    bench_share = d.hot_store_bench_share or profile.flagship_share
-    return d.hot_store_per_s * min(1.0, bench_share / profile.flagship_share)
+    caps = [] if d.serial_per_s is None else [d.serial_per_s]
+    if profile.flagship_share and d.hot_store_per_s is not None:
+        bench_share = d.hot_store_bench_share or profile.flagship_share
+        caps.append(d.hot_store_per_s * min(1.0, bench_share / profile.flagship_share))
+    return min(caps, default=None)
 
 
 def fluid(profile: PeakProfile, domain: str, processes: int, at_start: int) -> Fluid:

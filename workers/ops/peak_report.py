@@ -34,7 +34,7 @@ def render(resolved: Resolved, plan: PeakPlan) -> Group:
              + (f", processes added {p.scale_up_delay_s:g} s into the peak"
                 if p.scale_up_delay_s else ", processes running before the peak"))
     domains = Table(title=title)
-    for col in ("domain", "events/s normal → peak", "per process/s", "flagship cap/s",
+    for col in ("domain", "events/s normal → peak", "per process/s", "ceiling/s",
                 "processes normal / at start / peak", "capacity/s", "peak lag", "drained after",
                 "queue shards"):
         domains.add_column(col, justify="left" if col == "domain" else "right")
@@ -82,8 +82,8 @@ def render(resolved: Resolved, plan: PeakPlan) -> Group:
     for d in plan.domains:
         if d.capped and d.ceiling_per_s is not None:
             notes.append(Text(
-                f"{d.domain}: the flagship caps the domain at {d.ceiling_per_s:,.0f}/s "
-                f"(peak {d.peak_per_s:,.0f}/s): more than "
+                f"{d.domain}: no number of processes passes {d.ceiling_per_s:,.0f}/s "
+                f"(serial batches, or the flagship; peak {d.peak_per_s:,.0f}/s): more than "
                 f"{math.ceil(d.ceiling_per_s / d.per_process_per_s - 1e-9)} processes add "
                 "nothing. Shard the queue by store (docs/scaling.md §3) or take the "
                 "per-store and per-day rows out of the batch transaction (§5).",

@@ -19,12 +19,13 @@ from workers.ops.scale import processes_needed
 
 def profile(rate: float = 250, multiplier: float = 20, minutes: float = 120,
             share: float = 0.2, target: float = 60, delay: float = 0, mu: float = 2300,
-            hot: float | None = 2000, bench_share: float = 0.5, step: float = 10
-            ) -> PeakProfile:
+            hot: float | None = 2000, bench_share: float = 0.5, step: float = 10,
+            serial: float | None = None) -> PeakProfile:
     return PeakProfile(
         normal_orders_per_s=rate, peak_multiplier=multiplier, peak_duration_min=minutes,
         flagship_share=share, target_lag_s=target, scale_up_delay_s=delay, step_min=step,
-        domains={"settlement": DomainProfile(per_process_per_s=mu, hot_store_per_s=hot,
+        domains={"settlement": DomainProfile(per_process_per_s=mu, serial_per_s=serial,
+                                             hot_store_per_s=hot,
                                              hot_store_bench_share=bench_share)},
         broker=BrokerProfile(cores_per_1000_per_s=0.12, queue_leader_max_per_s=6667),
         postgres=PostgresProfile(cores_per_1000_per_s=0.07))
@@ -71,6 +72,13 @@ def test_the_flagship_cap_follows_the_share_above_the_bench_share() -> None:
     assert ceiling(profile(hot=None), "settlement") is None
 
 
+def test_the_serial_ceiling_caps_the_domain_without_a_flagship_too() -> None:
+    assert ceiling(profile(share=0.0, serial=4000), "settlement") == 4000
+    assert ceiling(profile(share=0.2, serial=4000), "settlement") == 2000  # the lower
+    d = plan(profile(share=0.0, serial=4000)).domains[0]
+    assert d.capped and d.capacity_per_s == 4000 and not d.target_met
+
+
 def test_without_a_flagship_the_steady_rule_is_the_plan() -> None:
     p = plan(profile(share=0))
     d = p.domains[0]
@@ -115,7 +123,7 @@ profiles = st.builds(
     share=st.sampled_from([0.0, 0.05, 0.2, 0.5, 0.9]), target=st.floats(1, 900),
     delay=st.sampled_from([0.0, 60.0, 300.0]), mu=st.floats(200, 5000),
     hot=st.one_of(st.none(), st.floats(500, 50_000)), bench_share=st.floats(0.1, 1),
-    step=st.sampled_from([10.0, 15.0]))
+    step=st.sampled_from([10.0, 15.0]), serial=st.one_of(st.none(), st.floats(500, 50_000)))
 fast = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -187,6 +195,7 @@ def test_the_lag_returns_to_zero_after_the_peak_when_capacity_exceeds_the_rate(
 @fast
 @given(profiles)
 def test_without_a_cap_or_a_late_start_there_is_no_lag(p: PeakProfile) -> None:
-    p = p.model_copy(update={"flagship_share": 0.0, "scale_up_delay_s": 0.0})
+    p = p.model_copy(update={"flagship_share": 0.0, "scale_up_delay_s": 0.0, "domains": {
+        "settlement": p.domains["settlement"].model_copy(update={"serial_per_s": None})}})
     d = plan(p).domains[0]
     assert d.peak_lag_s == 0 and d.target_met and d.drained_after_s == 0

@@ -11,8 +11,9 @@ import pytest
 
 from workers.ops.peak_profile import (
     BROKER_CORES_PER_1000,
-    HOT_STORE_PER_S,
+    HOT_STORE_RATIO,
     POSTGRES_CORES_PER_1000,
+    SERIAL_RATIO,
     ProfileError,
     load_file,
     parse,
@@ -65,7 +66,8 @@ def test_a_bad_profile_names_the_field_and_the_problem(text: str, expected: str)
 def test_missing_figures_come_from_the_docs_without_bench_reports(tmp_path: Path) -> None:
     r = resolve(parse(MINIMAL), OpsSettings(), tmp_path)
     s = r.profile.domains["settlement"]
-    assert s.per_process_per_s == 2300 and s.hot_store_per_s == HOT_STORE_PER_S
+    assert s.per_process_per_s == 2300 and s.hot_store_per_s == round(HOT_STORE_RATIO * 2300)
+    assert s.serial_per_s == round(SERIAL_RATIO * 2300) and s.hot_store_bench_share == 0.5
     assert r.profile.broker.cores_per_1000_per_s == BROKER_CORES_PER_1000
     assert r.profile.postgres.cores_per_1000_per_s == POSTGRES_CORES_PER_1000
     assert "docs/scaling.md" in r.sources["broker.cores_per_1000_per_s"]
@@ -74,16 +76,20 @@ def test_missing_figures_come_from_the_docs_without_bench_reports(tmp_path: Path
 def test_missing_figures_come_from_the_bench_reports_when_present(tmp_path: Path) -> None:
     (tmp_path / "bench-settlement.json").write_bytes(orjson.dumps({"worker": {
         "events_per_s": 2100, "cpu_s_per_1000": {"worker": 0.3, "broker": 0.15,
-                                                 "database": 0.08}}}))
+                                                 "database": 0.08},
+        "contention": {"batches": {"events_per_handling_s": 4200}}}}))
     (tmp_path / "bench-settlement-hot.json").write_bytes(orjson.dumps({
-        "hot_store_share": 0.4, "worker": {"events_per_s": 1500},
-        "two_workers": {"events_per_s": 1700}}))
+        "hot_store_share": 0.4, "worker": {
+            "events_per_s": 1000, "contention": {"batches": {"events_per_handling_s": 1500}}},
+        "two_workers": {"events_per_s": 1200}}))
     r = resolve(parse(MINIMAL), OpsSettings(), tmp_path)
     s = r.profile.domains["settlement"]
-    assert (s.per_process_per_s, s.hot_store_per_s, s.hot_store_bench_share) == (2100, 1700, 0.4)
+    # ceilings as the bench's ratios to one worker times μ: 2 × 2,100 and 1.5 × 2,100
+    assert (s.per_process_per_s, s.serial_per_s) == (2100, 4200)
+    assert (s.hot_store_per_s, s.hot_store_bench_share) == (3150, 0.4)
     assert r.profile.broker.cores_per_1000_per_s == 0.15
     assert r.profile.postgres.cores_per_1000_per_s == 0.08
-    assert r.sources["domains.settlement.hot_store_per_s"].endswith("bench-settlement-hot.json")
+    assert "bench-settlement-hot.json" in r.sources["domains.settlement.hot_store_per_s"]
 
 
 def test_figures_in_the_profile_win(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@
   a relation). `mean_waiting` is the average number of backends waiting at a sample,
   `waiting_share` the fraction of samples with at least one waiter, and
   `wait_backend_s` = mean_waiting × the drain's seconds: backend-seconds spent waiting on
-  locks, to the sampling's resolution. Sampling costs one small query per `every_s`.
+  locks, to the sampling's resolution; `by_statement` says which statement waited (the
+  rows it waits for: the day's statistics row is taken by insert_orders, the stores'
+  balances by ledger.book). Sampling costs one small query per `every_s`.
 """
 
 import asyncio
@@ -34,10 +36,22 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 LOCK_WAITERS = """
-SELECT wait_event FROM pg_stat_activity
+SELECT wait_event, left(query, 400) AS query FROM pg_stat_activity
 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
 """
+# What a waiting statement is, by the table its text names first: the row it waits for.
+STATEMENTS = (("ledger_balances", "store balances (ledger.book)"),
+              ("settlement_orders", "orders + day statistics (insert_orders)"),
+              ("inbox", "inbox"), ("outbox", "outbox"))
 DEADLOCKS = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+
+
+def statement(query: str) -> str:
+    """A waiting statement's kind (STATEMENTS), else its first 40 characters."""
+    for table, kind in STATEMENTS:
+        if table in query:
+            return kind
+    return " ".join(query.split())[:40] or "?"
 
 
 def free_port() -> int:
@@ -101,6 +115,7 @@ class Contention:
         self.waiting_max = 0
         self.with_waiters = 0
         self.by_event: Counter[str] = Counter()
+        self.by_statement: Counter[str] = Counter()
         self.task: asyncio.Task[None] | None = None
         self.started = 0.0
         self.seconds = 0.0
@@ -122,6 +137,7 @@ class Contention:
             self.waiting_max = max(self.waiting_max, len(rows))
             self.with_waiters += bool(rows)
             self.by_event.update(r["wait_event"] for r in rows)
+            self.by_statement.update(statement(r["query"] or "") for r in rows)
             await asyncio.sleep(self.every_s)
 
     async def stop(self) -> None:
@@ -168,7 +184,8 @@ class Contention:
                                "waiting_share": round(self.with_waiters / self.samples, 3)
                                if self.samples else 0.0,
                                "wait_backend_s": round(mean * self.seconds, 2),
-                               "by_event": dict(self.by_event.most_common())}}
+                               "by_event": dict(self.by_event.most_common()),
+                               "by_statement": dict(self.by_statement.most_common())}}
 
     async def _deadlocks_settled(self) -> int:
         """The deadlocks counter once it stops moving (exiting backends flush theirs)."""

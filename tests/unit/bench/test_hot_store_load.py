@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
 from workers.bench import load
-from workers.bench.contention import conflicts_from_metrics, figures
+from workers.bench.contention import conflicts_from_metrics, figures, statement
 
 NOW = datetime(2026, 11, 11, 12, tzinfo=UTC)
 
@@ -65,3 +65,11 @@ def test_batch_handling_is_read_from_a_workers_metrics_page() -> None:
         seconds.labels("settlement").observe(s)
     found = figures(generate_latest(registry).decode())
     assert (found["batches"], found["events"], found["handling_s"]) == (2, 800, 0.375)
+
+
+def test_a_waiting_statement_is_named_by_the_rows_it_waits_for() -> None:
+    assert statement("WITH input AS (SELECT ...) INSERT INTO settlement_orders AS o") \
+        == "orders + day statistics (insert_orders)"
+    assert statement("INSERT INTO ledger_balances (account, store_id, balance_fen)") \
+        == "store balances (ledger.book)"
+    assert statement("SELECT   1\n FROM   somewhere_else") == "SELECT 1 FROM somewhere_else"

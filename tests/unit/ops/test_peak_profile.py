@@ -30,7 +30,7 @@ MINIMAL = "normal_orders_per_s: 100\npeak_multiplier: 10\npeak_duration_min: 60\
 
 def test_the_example_profile_parses() -> None:
     p = load_file(EXAMPLE)
-    assert p.normal_orders_per_s == 250 and p.peak_multiplier == 20
+    assert p.normal_orders_per_s == 300 and p.peak_multiplier == 20
     assert p.flagship_share == 0.2 and set(p.domains) == {"settlement"}
 
 

@@ -146,6 +146,7 @@ class DomainPlan:
     peak_per_s: float
     per_process_per_s: float
     ceiling_per_s: float | None  # serial or flagship cap on the domain; None: none
+    ceiling_from: str | None  # "serial" (every batch) or "flagship" (its balance row)
     processes_normal: int  # `scale advise`'s rule at the normal rate
     processes: int  # for the peak: the same rule at the peak rate
     processes_at_start: int  # already running when the peak begins
@@ -158,14 +159,18 @@ class DomainPlan:
     queue_shards: int  # consistent-hash shards one queue leader can carry
 
 
-def ceiling(profile: PeakProfile, domain: str) -> float | None:
+def ceilings(profile: PeakProfile, domain: str) -> dict[str, float]:
     """What no number of processes passes: the serial ceiling, and the flagship's."""
     d = profile.domains[domain]
-    caps = [] if d.serial_per_s is None else [d.serial_per_s]
+    caps = {} if d.serial_per_s is None else {"serial": d.serial_per_s}
     if profile.flagship_share and d.hot_store_per_s is not None:
         bench_share = d.hot_store_bench_share or profile.flagship_share
-        caps.append(d.hot_store_per_s * min(1.0, bench_share / profile.flagship_share))
-    return min(caps, default=None)
+        caps["flagship"] = d.hot_store_per_s * min(1.0, bench_share / profile.flagship_share)
+    return caps
+
+
+def ceiling(profile: PeakProfile, domain: str) -> float | None:
+    return min(ceilings(profile, domain).values(), default=None)
 
 
 def fluid(profile: PeakProfile, domain: str, processes: int, at_start: int) -> Fluid:
@@ -183,6 +188,7 @@ def plan_domain(profile: PeakProfile, domain: str) -> DomainPlan:
     d = profile.domains[domain]
     assert d.per_process_per_s is not None and profile.broker.queue_leader_max_per_s
     mu, cap, target = d.per_process_per_s, ceiling(profile, domain), profile.target_lag_s
+    caps = ceilings(profile, domain)
     normal = profile.normal_orders_per_s * d.events_per_order
     peak = normal * profile.peak_multiplier
     steady = processes_needed(0, peak, mu, target)
@@ -200,7 +206,8 @@ def plan_domain(profile: PeakProfile, domain: str) -> DomainPlan:
     drained = f.drained_at()
     return DomainPlan(
         domain, round(normal, 1), round(peak, 1), mu, None if cap is None else round(cap, 1),
-        usual, steady, lo, round(f.capacity, 1), cap is not None and cap <= steady * mu,
+        min(caps, key=lambda k: caps[k]) if caps else None, usual, steady, lo,
+        round(f.capacity, 1), cap is not None and cap <= steady * mu,
         round(lag, 1), round(unprepared, 1), None if drained is None else round(drained, 1),
         lag <= target, max(1, math.ceil(peak / profile.broker.queue_leader_max_per_s - 1e-9)))
 

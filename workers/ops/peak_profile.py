@@ -188,7 +188,8 @@ def resolve(profile: PeakProfile, ops: OpsSettings, artifacts: Path = ARTIFACTS)
                 sources["domains.settlement.hot_store_per_s"] = f"{ratio:.2f} × μ: {origin}"
                 if d.hot_store_bench_share is None:
                     update["hot_store_bench_share"] = measured
-                    sources["domains.settlement.hot_store_bench_share"] = origin
+                    sources["domains.settlement.hot_store_bench_share"] = (
+                        origin.split(" (")[0] + " (the bench's share)")
         if d.hot_store_per_s is not None and d.hot_store_bench_share is None:
             update["hot_store_bench_share"] = HOT_STORE_BENCH_SHARE
             sources[f"domains.{name}.hot_store_bench_share"] = "assumed: the bench's default 0.5"

@@ -35,7 +35,7 @@ def render(resolved: Resolved, plan: PeakPlan) -> Group:
                 if p.scale_up_delay_s else ", processes running before the peak"))
     domains = Table(title=title)
     for col in ("domain", "events/s normal → peak", "per process/s", "ceiling/s",
-                "processes normal / at start / peak", "capacity/s", "peak lag", "drained after",
+                "processes normal / at start / peak", "capacity/s", "peak lag", "backlog gone",
                 "queue shards"):
         domains.add_column(col, justify="left" if col == "domain" else "right")
     for d in plan.domains:
@@ -43,11 +43,12 @@ def render(resolved: Resolved, plan: PeakPlan) -> Group:
         domains.add_row(
             d.domain, f"{d.normal_per_s:,.0f} → {d.peak_per_s:,.0f}",
             f"{d.per_process_per_s:,.0f}",
-            "—" if d.ceiling_per_s is None else f"{d.ceiling_per_s:,.0f}"
+            "—" if d.ceiling_per_s is None else f"{d.ceiling_per_s:,.0f} {d.ceiling_from}"
             + (" [yellow](binds)[/yellow]" if d.capped else ""),
             f"{d.processes_normal} / {d.processes_at_start} / [bold]{d.processes}[/bold]",
             f"{d.capacity_per_s:,.0f}", _lag(d.peak_lag_s) + flag,
-            _lag(d.drained_after_s) if d.drained_after_s else "no backlog",
+            (f"minute {d.drained_after_s / 60:,.0f}" if d.drained_after_s
+             else "never" if d.drained_after_s is None else "no backlog"),
             str(d.queue_shards))
     infra = Table(title=f"at the peak: {plan.peak_events_per_s:,.0f} events/s")
     infra.add_column("part")
@@ -81,13 +82,18 @@ def render(resolved: Resolved, plan: PeakPlan) -> Group:
         for field, source in resolved.sources.items()]
     for d in plan.domains:
         if d.capped and d.ceiling_per_s is not None:
+            useful = math.ceil(d.ceiling_per_s / d.per_process_per_s - 1e-9)
+            why = (
+                "every batch holds the day's statistics row until its commit "
+                "(docs/scaling.md §5): take those figures out of the batch transaction to "
+                "lift it; sharding the queue does not (it is one row)"
+                if d.ceiling_from == "serial" else
+                "batches holding flagship orders queue for its balance row: shard the "
+                "queue by store (docs/scaling.md §3) so that only the flagship's shard waits")
             notes.append(Text(
                 f"{d.domain}: no number of processes passes {d.ceiling_per_s:,.0f}/s "
-                f"(serial batches, or the flagship; peak {d.peak_per_s:,.0f}/s): more than "
-                f"{math.ceil(d.ceiling_per_s / d.per_process_per_s - 1e-9)} processes add "
-                "nothing. Shard the queue by store (docs/scaling.md §3) or take the "
-                "per-store and per-day rows out of the batch transaction (§5).",
-                style="yellow"))
+                f"(peak {d.peak_per_s:,.0f}/s; more than {useful} processes add nothing): "
+                f"{why}.", style="yellow"))
         if p.scale_up_delay_s and d.peak_lag_unprepared_s > d.peak_lag_s:
             notes.append(Text(
                 f"{d.domain}: with the usual {d.processes_normal} until the scale-up the lag "

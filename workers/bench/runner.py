@@ -25,6 +25,7 @@ from aiormq.abc import DeliveredMessage
 
 from workers import broker, db, topology
 from workers.bench.bare import BARE_QUEUE
+from workers.bench.contention import Contention, free_port
 from workers.bench.procfs import CpuMeter, rss_bytes
 from workers.settings import Settings
 from workers.tools.migrate import declare_topology, full_topology, migrate
@@ -171,10 +172,15 @@ def per_thousand(cpu: dict[str, float], n: int) -> dict[str, float]:
 
 
 class WorkerUnderTest:
+    """`haodian worker` in a process of its own, serving /metrics on a free port (read by
+    workers/bench/contention.py)."""
+
     def __init__(self, settings: Settings, domain: str,
                  env: dict[str, str] | None = None) -> None:
+        self.metrics_port = free_port()
         self.proc = subprocess.Popen([sys.executable, "-m", "workers", "worker", "--domain",
-                                      domain], env={**worker_env(settings), **(env or {})})
+                                      domain, f"--metrics-port={self.metrics_port}"],
+                                     env={**worker_env(settings), **(env or {})})
 
     def rss(self) -> tuple[int, int]:
         return rss_bytes(self.proc.pid)
@@ -186,10 +192,12 @@ class WorkerUnderTest:
 
 async def run_worker_drain(settings: Settings, domain: str, bodies: Sequence[bytes],
                            routing_key: Callable[[int], str], result_keys: Sequence[str],
-                           worker: WorkerUnderTest | None = None, expected: int = 0
-                           ) -> dict[str, Any]:
+                           worker: WorkerUnderTest | None = None, expected: int = 0,
+                           contention: Contention | None = None) -> dict[str, Any]:
     """Pre-fill the domain queue with `bodies` and start a worker, or time a worker
-    started on an already filled queue (`expected` results); time the drain."""
+    started on an already filled queue (`expected` results); time the drain. A
+    `contention` watch runs from the first result to the last (its `finish` is the
+    caller's, once the worker has exited)."""
     n = len(bodies) or expected
     connection = await broker.connect(str(settings.amqp_url))
     async with connection:
@@ -202,8 +210,13 @@ async def run_worker_drain(settings: Settings, domain: str, bodies: Sequence[byt
         worker = worker or WorkerUnderTest(settings, domain)
         meter = CpuMeter({"worker": [worker.proc.pid], **infra_groups()})
         meter.start()
+        if contention is not None:
+            await asyncio.wait_for(timing.began.wait(), 120)
+            await contention.start()
         await asyncio.wait_for(timing.done.wait(), 900)
         cpu = meter.stop()
+        if contention is not None:
+            await contention.stop()
         rss, hwm = worker.rss()
         if started_here:
             worker.stop()

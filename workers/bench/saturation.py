@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from workers import broker
+from workers.bench.contention import Contention
 from workers.bench.procfs import CpuMeter
 from workers.bench.runner import (
     Timing,
@@ -61,18 +62,23 @@ async def run_two_workers(settings: Settings, domain: str, bodies: Sequence[byte
             meter = CpuMeter({"worker-1": [workers[0].proc.pid],
                               "worker-2": [workers[1].proc.pid], **infra_groups()})
             meter.start()
+            contention = Contention(str(settings.database_url),
+                                    [w.metrics_port for w in workers])
+            await contention.start()
             busy0, total0 = machine_jiffies()
             started = asyncio.get_running_loop().time()
             await asyncio.wait_for(timing.done.wait(), 900)
             window = asyncio.get_running_loop().time() - started
             cpu = meter.stop()
             busy1, total1 = machine_jiffies()
+            await contention.stop()
         finally:
             for w in workers:
                 w.stop()
+        locks = await contention.finish()
     cpus = os.cpu_count() or 1
     cores = {k: round(v / window, 2) for k, v in cpu.items()}
     machine_busy = round(cpus * (busy1 - busy0) / max(1, total1 - total0), 2)
     return {"events": n, "events_per_s": round(timing.rate), "cores": cores,
             "machine_busy_cores": machine_busy, "cpus": cpus,
-            "saturated": verdict(cores, machine_busy, cpus)}
+            "saturated": verdict(cores, machine_busy, cpus), "contention": locks}

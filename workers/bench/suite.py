@@ -15,6 +15,7 @@ from rich.table import Table
 
 from workers import broker, db
 from workers.bench import compliance_load, growth, load, saturation
+from workers.bench.contention import Contention
 from workers.bench.runner import (
     WorkerUnderTest,
     prepare,
@@ -51,14 +52,17 @@ async def bench_place(settings: Settings, name: str = BENCH_NAME) -> Settings:
 Maker = Callable[[int, str], list[dict[str, Any]]]
 
 
-def workload(domain: str) -> tuple[Maker, list[str]]:
+def workload(domain: str, hot_store_share: float = 0.0) -> tuple[Maker, list[str]]:
     """How to make n input events for a domain, and the result types that answer them."""
     now = load.now_utc()
+    if hot_store_share and domain != "settlement":
+        raise ValueError("--hot-store-share applies to settlement (orders of one store)")
     if domain == "certification":
         return (lambda n, tag: list(load.interest_applications(n, tag, now)),
                 ["certification.approved"])
     if domain == "settlement":
-        return (lambda n, tag: list(load.confirmed_orders(n, tag, now)),
+        return (lambda n, tag: list(load.confirmed_orders(
+            n, tag, now, hot_store_share=hot_store_share)),
                 ["settlement.scheduled"])
     if domain == "compliance":
         return (lambda n, tag: list(compliance_load.product_submissions(n, tag, now)),
@@ -103,12 +107,13 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
                        run_orders: int, console: Console, soak_s: float = 0,
                        two_workers: bool = True, retention_every_s: float = 0,
                        retention_window_s: float = 30, place: str = BENCH_NAME,
-                       soak_rate: float = 0) -> dict[str, Any]:
+                       soak_rate: float = 0, hot_store_share: float = 0.0) -> dict[str, Any]:
+    make, result_keys = workload(domain, hot_store_share)
     bench = await bench_place(settings, place)
     await prepare(bench)
     await prepare_domain(bench, domain)
-    make, result_keys = workload(domain)
-    report: dict[str, Any] = {"domain": domain, "settings": {
+    report: dict[str, Any] = {"domain": domain, "hot_store_share": hot_store_share,
+                              "settings": {
         "prefetch": bench.prefetch, "batch_size": bench.batch_size,
         "batch_wait_ms": bench.batch_wait_ms, "retention_every_s": retention_every_s,
         "retention_window_s": retention_window_s if retention_every_s > 0 else None}}
@@ -125,9 +130,11 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
     sizes_before = await growth.table_bytes(str(bench.database_url))
     worker = await start_after_prefill(bench, domain, drain_events,
                                        retention_env(retention_every_s, retention_window_s))
+    locks = Contention(str(bench.database_url), [worker.metrics_port])
     try:
         report["worker"] = await run_worker_drain(
-            bench, domain, [], lambda i: "", result_keys, worker, expected=events)
+            bench, domain, [], lambda i: "", result_keys, worker, expected=events,
+            contention=locks)
         report["growth"] = growth.per_event(
             sizes_before, await growth.table_bytes(str(bench.database_url)), events)
         report["ratio"] = round(report["worker"]["events_per_s"]
@@ -154,6 +161,7 @@ async def bench_domain(settings: Settings, domain: str, events: int, latency_s: 
                                             result_keys)
     finally:
         worker.stop()
+    report["worker"]["contention"] = await locks.finish()
     if two_workers:
         console.print(f"{domain}: two worker processes draining {events} events …")
         pair = make(events, "pair")
@@ -212,13 +220,20 @@ async def bench_settlement_run(bench: Settings, orders: int, console: Console
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"haodian bench {report['domain']}")
+    share = report.get("hot_store_share") or 0
+    table = Table(title=f"haodian bench {report['domain']}"
+                  + (f", one store with {share:.0%} of the orders" if share else ""))
     table.add_column("measure")
     table.add_column("value", justify="right")
     bare, worker = report["bare"], report["worker"]
     table.add_row("bare baseline events/s", str(bare["events_per_s"]))
     table.add_row("worker events/s", str(worker["events_per_s"]))
     table.add_row("ratio (target ≥ 0.7)", str(report["ratio"]))
+    if "contention" in worker:
+        table.add_row("one worker: " + CONTENTION_LABEL, contention_cell(worker["contention"]))
+        serial = worker["contention"]["batches"].get("events_per_handling_s")
+        table.add_row("one worker: events per second of batch handling (serial ceiling)",
+                      str(serial))
     if "latency" in report:
         lat = report["latency"]
         table.add_row(f"p50 / p99 latency at {lat['rate_per_s']}/s (ms, target p99 ≤ 100)",
@@ -254,6 +269,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
                       ", ".join(f"{k} {v}" for k, v in pair["cores"].items())
                       + f"; machine {pair['machine_busy_cores']} of {pair['cpus']}")
         table.add_row("two workers: saturated", pair["saturated"])
+        if "contention" in pair:
+            table.add_row("two workers: " + CONTENTION_LABEL, contention_cell(pair["contention"]))
+            table.add_row("two workers / one worker events/s", str(round(
+                pair["events_per_s"] / max(1, worker["events_per_s"]), 2)))
     if "run" in report:
         run = report["run"]
         table.add_row(f"settlement run over {run['orders']} orders",
@@ -262,8 +281,22 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
+CONTENTION_LABEL = ("deadlocks / conflict retries / lock waits (mean backends waiting, "
+                    "share of samples, backend-s)")
+
+
+def contention_cell(c: dict[str, Any]) -> str:
+    waits = c["lock_waits"]
+    retries = "?" if c["conflict_retries"] is None else str(c["conflict_retries"])
+    return (f"{c['deadlocks']} / {retries} / {waits['mean_waiting']}, "
+            f"{waits['waiting_share']:.0%}, {waits['wait_backend_s']}")
+
+
 def save(report: dict[str, Any], directory: Path) -> Path:
+    """artifacts/bench-<domain>.json; a hot-store run goes to bench-<domain>-hot.json, so
+    that `scale advise` keeps reading the spread workload's per-process figure."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"bench-{report['domain']}.json"
+    hot = "-hot" if report.get("hot_store_share") else ""
+    path = directory / f"bench-{report['domain']}{hot}.json"
     path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     return path

@@ -123,13 +123,21 @@ def bench(
     place: Annotated[str, typer.Option(help="database and vhost the bench may wipe")
                      ] = "haodian_bench",
     out: Annotated[Path, typer.Option(help="where the JSON report goes")] = Path("artifacts"),
+    hot_store_share: Annotated[float, typer.Option(
+        min=0, max=1, help="settlement: this fraction of the orders goes to one store "
+        "(a festival's flagship); the report goes to bench-settlement-hot.json")] = 0,
 ) -> None:
-    """Throughput, latency, CPU and memory against the bare baseline (docs/rules.md §5)."""
+    """Throughput, latency, CPU and memory against the bare baseline (docs/rules.md §5);
+    deadlocks, conflict retries and lock waits with one and two worker processes."""
     from workers.bench.suite import bench_domain, print_report, save
     from workers.gateway.config import GatewaySettings
 
     # The processes it starts (workers, a gateway) read their settings too: check them now.
     s, _ = settings_and(GatewaySettings if domain == "gateway" else OpsSettings)
+    if hot_store_share and domain != "settlement":
+        err.print("[red]--hot-store-share applies to settlement only (orders of one "
+                  "store)[/red]")
+        raise typer.Exit(2)
     logs.configure("warning", "console")
     if domain == "gateway":  # events/s through `haodian gateway` beside bare AMQP publishing
         from workers.bench.gateway import bench_gateway, print_gateway_report
@@ -140,7 +148,7 @@ def bench(
         return
     report = run(bench_domain(s, domain, events, latency_s, run_orders, console, soak_s,
                               two_workers, retention_every_s, retention_window_s, place,
-                              soak_rate))
+                              soak_rate, hot_store_share))
     print_report(report, console)
     console.print(f"report: {save(report, out)}")
 

@@ -79,11 +79,18 @@ def scale_advise(
     domain: OpsDomainOpt = ["all"],  # noqa: B006
     window_s: Annotated[float, typer.Option(help="measure arrivals over this")] = 5.0,
     json_: Annotated[bool, typer.Option("--json", help="JSON, for scripts")] = False,
+    peak: Annotated[Path | None, typer.Option(
+        help="plan for a festival peak described by this YAML or JSON profile instead of "
+             "measuring now (deploy/peak-profile.example.yaml)")] = None,
 ) -> None:
-    """Worker processes per domain to drain the backlog and keep lag under the target."""
+    """Worker processes per domain to drain the backlog and keep lag under the target;
+    with --peak, processes, broker nodes, PostgreSQL cores and the lag over a peak."""
     import orjson
 
     from workers.ops.scale import measure
+    if peak is not None:
+        _advise_peak(peak, json_)
+        return
     (s, ops), names = settings_and(OpsSettings), _domains(domain)
     advice = run(measure(str(s.amqp_url), str(s.database_url), ops, names, target_lag_s,
                          window_s))
@@ -97,6 +104,29 @@ def scale_advise(
         table.add_row(a.domain, f"{a.depth:,}", f"{a.arrival_per_s:,.1f}",
                       f"{a.throughput_per_process:,.0f}", f"[bold]{a.processes}[/bold]")
     console.print(table)
+
+
+def _advise_peak(path: Path, json_: bool) -> None:
+    """The peak plan of a profile; exit 2 naming each bad field."""
+    import orjson
+
+    from workers.ops import peak, peak_profile, peak_report
+    ops = settings_and(OpsSettings)[1]
+    try:
+        resolved = peak_profile.resolve(peak_profile.load_file(path), ops)
+    except peak_profile.ProfileError as exc:
+        err.print(f"invalid peak profile {path}:", style="red", markup=False,
+                  highlight=False)
+        for line in exc.problems:
+            err.print(f"  {line}", style="red", markup=False, highlight=False,
+                      soft_wrap=True)
+        raise typer.Exit(2) from None
+    plan = peak.plan(resolved.profile)
+    if json_:
+        sys.stdout.write(orjson.dumps(peak_report.as_json(resolved, plan),
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    console.print(peak_report.render(resolved, plan))
 
 
 def monitor(

@@ -30,6 +30,7 @@ from workers.runtime.errors import (
     is_retryable_tx,
     translate,
 )
+from workers.runtime.metrics import BATCH_CONFLICTS
 from workers.runtime.outbox import OutgoingEvent
 
 Q = load_queries("runtime")
@@ -148,6 +149,9 @@ class BatchProcessor:
             except Exception as exc:
                 if is_connection_error(exc):
                     raise DatabaseUnavailable(str(exc)) from exc
+                if is_retryable_tx(exc):
+                    BATCH_CONFLICTS.labels(self.domain.name,
+                                           str(getattr(exc, "sqlstate", "") or "")).inc()
                 if not is_retryable_tx(exc) or attempt == WHOLE_BATCH_TRIES:
                     log.warning("batch_failed_isolating", error=repr(exc)[:300])
                     break

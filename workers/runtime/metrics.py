@@ -22,6 +22,10 @@ AFTER_COMMIT_SECONDS = Histogram("haodian_batch_publish_ack_seconds",
 LAG_SECONDS = Histogram("haodian_event_lag_seconds", "Event time to commit", ["domain"],
                         buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 RETRIES = Counter("haodian_retries_total", "Messages sent to the retry path", ["domain", "reason"])
+BATCH_CONFLICTS = Counter("haodian_batch_conflicts_total",
+                          "Whole-batch transactions aborted by a serialization failure, "
+                          "deadlock or lock timeout (run again; the last time event by event)",
+                          ["domain", "sqlstate"])
 DEAD_LETTERS = Counter("haodian_dead_letters_total", "Messages sent to the DLQ",
                        ["domain", "reason"])
 OUTBOX_BACKLOG = Gauge("haodian_outbox_backlog", "Result events committed but not yet confirmed")

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from workers import logs
-from workers.cli import ops, publish
+from workers.cli import ops, publish, statement
 from workers.cli.common import console, err, run, settings, settings_and
 from workers.cli.dlq import dlq_app
 from workers.cli.gateway import gateway_app
@@ -168,3 +168,4 @@ app.command()(publish.publish)
 app.command()(ops.status)
 app.command()(ops.monitor)
 app.command(name="monitor-token")(ops.monitor_token)
+app.command()(statement.statement)

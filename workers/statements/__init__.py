@@ -8,6 +8,7 @@ explained to the fen from the ledger and the rows `haodian ledger verify` checks
     bulk.py     every store's statement for a month into a directory
 """
 
+from collections.abc import Callable
 from typing import TextIO
 
 from workers.statements.gather import Renderer
@@ -16,8 +17,12 @@ from workers.statements.render_html import HtmlRenderer
 from workers.statements.render_json import JsonRenderer
 from workers.statements.render_text import TextRenderer
 
-FORMATS = {"text": (TextRenderer, "txt"), "csv": (CsvRenderer, "csv"),
-           "html": (HtmlRenderer, "html"), "json": (JsonRenderer, "json")}
+FORMATS: dict[str, tuple[Callable[[TextIO], Renderer], str]] = {
+    "text": (TextRenderer, "txt"),
+    "csv": (CsvRenderer, "csv"),
+    "html": (HtmlRenderer, "html"),
+    "json": (JsonRenderer, "json"),
+}
 
 
 def renderer(fmt: str, out: TextIO) -> Renderer:
@@ -25,8 +30,7 @@ def renderer(fmt: str, out: TextIO) -> Renderer:
         cls, _ = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}") from None
-    made: Renderer = cls(out)
-    return made
+    return cls(out)
 
 
 def suffix(fmt: str) -> str:

@@ -2,6 +2,7 @@
 columns, and each line as a flat row of text and fen. Shared so that text, CSV, HTML and
 JSON always say the same thing in the same order."""
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,7 +61,7 @@ COLUMNS = {
     "returned": ("退还服务费", "commission returned"),
     "debit": ("商家承担", "store debit"),
     "amount": ("金额", "amount"),
-    "offset": ("抵扣欠款", "debt offset"),
+    "offset": ("保证金抵扣欠款", "deposit debt offset"),
 }
 
 SECTIONS = {
@@ -138,3 +139,12 @@ def movement_rows(header: Header) -> list[tuple[str, str, int, int]]:
 
 def both(pair: tuple[str, str]) -> str:
     return f"{pair[0]} {pair[1]}"
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def ljust(text: str, columns: int) -> str:
+    return text + " " * max(0, columns - width(text))

@@ -7,7 +7,8 @@ Row kinds, in the first column: `opening` / `closing` (one row per account),
 `movement` (the ledger per entry kind and account), one row per line of each section
 (`refund`, `settled`, `clawback`, `deposit_paid`, `deposit_refund`), `total`,
 `check` (the reconciliation: `amount` is the lines' figure, `expected` the ledger's or
-C(total net)) and `status`."""
+C(total net)) and `status`. An identifier that a spreadsheet would take for a formula
+(leading =, +, -, @) is written with a leading apostrophe."""
 
 import csv
 from typing import TextIO
@@ -26,8 +27,15 @@ from workers.statements.model import (
 )
 
 BOM = "\ufeff"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_COLUMNS = (*COLUMNS, "expected")
 LABELS = {**COLUMNS, "expected": ("核对值", "expected")}
+
+
+def text(cell: str) -> str:
+    """An identifier as a spreadsheet must not read it: a leading =, +, -, @ would make it
+    a formula (CSV injection), so such a cell starts with an apostrophe."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def header_row() -> list[str]:
@@ -56,8 +64,9 @@ class CsvRenderer:
 
     def _row(self, kind: str, item: str, fen: dict[str, int | None], booked_at: str = "",
              store_month: str = "", order_id: str = "", ref: str = "", detail: str = "") -> None:
-        self.writer.writerow([kind, self.store, self.month, booked_at, store_month, order_id,
-                              ref, detail, item, *self._money(fen)])
+        self.writer.writerow([kind, text(self.store), self.month, booked_at, store_month,
+                              text(order_id), text(ref), text(detail), item,
+                              *self._money(fen)])
 
     def _balances(self, kind: str, b: Balances) -> None:
         for account in ACCOUNT_KINDS:

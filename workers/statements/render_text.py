@@ -3,7 +3,7 @@
 from typing import TextIO
 
 from workers.statements import labels
-from workers.statements.labels import ACCOUNTS, COLUMNS, ENTRY_KINDS, SECTIONS, both
+from workers.statements.labels import ACCOUNTS, ENTRY_KINDS, SECTIONS, both, ljust
 from workers.statements.model import (
     ACCOUNT_KINDS,
     Balances,
@@ -20,6 +20,12 @@ from workers.statements.model import (
 
 MONEY = 14
 ID = 18
+LABEL = 56
+HEADS = {"gross": "gross", "refunded": "refunded", "net": "net", "before": "cum. before",
+         "after": "cum. after", "commission": "commission", "payout": "payout",
+         "debt_offset": "debt offset", "transferred": "transferred", "refund": "refund",
+         "returned": "comm. returned", "debit": "store debit", "amount": "amount",
+         "offset": "debt offset"}
 
 
 def _money(fen: int | None) -> str:
@@ -39,8 +45,10 @@ class TextRenderer:
         self._w(f"{both(title)} (fen; yuan)")
         for kind in ACCOUNT_KINDS:
             fen = getattr(b, f"{kind}_fen")
-            self._w(f"  {both(ACCOUNTS[kind]):<44}{fen:>{MONEY}}  {yuan_grouped(fen):>16}")
-        self._w(f"  {'欠款 debt':<44}{b.debt_fen:>{MONEY}}  {yuan_grouped(b.debt_fen):>16}")
+            self._w(f"  {ljust(both(ACCOUNTS[kind]), LABEL)}{fen:>{MONEY}}  "
+                    f"{yuan_grouped(fen):>16}")
+        self._w(f"  {ljust('欠款 debt', LABEL)}{b.debt_fen:>{MONEY}}  "
+                f"{yuan_grouped(b.debt_fen):>16}")
         self._w()
 
     def begin(self, header: Header) -> None:
@@ -53,7 +61,8 @@ class TextRenderer:
         self._w("账户变动 Ledger movements (lines; fen, credit-positive)")
         for kind, account, count, fen in labels.movement_rows(header):
             name = both(ENTRY_KINDS.get(kind, (kind, kind)))
-            self._w(f"  {name:<36}{both(ACCOUNTS[account]):<36}{count:>8}{fen:>{MONEY}}")
+            self._w(f"  {ljust(name, 36)}{ljust(both(ACCOUNTS[account]), 52)}{count:>8}"
+                    f"{fen:>{MONEY}}")
         self._w()
 
     def _close_up_to(self, index: int) -> None:
@@ -74,7 +83,7 @@ class TextRenderer:
             self._w(f"{section.zh} {section.en}")
             cells = [f"{c[1]:<{w}}" for c, w in zip(labels.REF_COLUMNS,
                                                     (19, 11, ID, ID, 20), strict=True)]
-            cells += [COLUMNS[c][1][:MONEY].rjust(MONEY) for c in section.columns]
+            cells += [HEADS[c].rjust(MONEY) for c in section.columns]
             self._w("  " + " ".join(cells).rstrip())
         r = labels.row(line)
         cells = [f"{r.booked_at:<19}", f"{r.store_month:<11}", f"{r.order_id:<{ID}}",
@@ -106,9 +115,9 @@ class TextRenderer:
             ("保证金退还 deposit refunded", t.deposit_refund_fen),
             ("本对账单净技术服务费 commission net on this statement", t.commission_net_fen),
         ):
-            self._w(f"  {label:<64}{value:>{MONEY}}")
+            self._w(f"  {ljust(label, 64)}{value:>{MONEY}}")
         for month, fen in sorted(t.by_month.items()):
-            self._w(f"    结算月 store-month {month}{'':<38}{fen:>{MONEY}}")
+            self._w(f"    {ljust(f'结算月 store-month {month}', 62)}{fen:>{MONEY}}")
         self._w()
         sm = header.store_month
         mark = "✓" if sm.ok else "✗"
@@ -122,7 +131,7 @@ class TextRenderer:
         self._w()
         self._w("对账 Reconciliation (lines = ledger)")
         for c in checks:
-            self._w(f"  {'✓' if c.ok else '✗'} {c.name:<56}{c.lines_fen:>{MONEY}}"
+            self._w(f"  {'✓' if c.ok else '✗'} {ljust(c.name, 56)}{c.lines_fen:>{MONEY}}"
                     f"{c.ledger_fen:>{MONEY}}")
         self._w(f"  {status(checks)}")
         self._w()

@@ -178,3 +178,10 @@ def test_every_format_renders_a_simulated_month(fmt: str) -> None:
     r.end(totals, reconcile(header, totals))
     text = out.getvalue()
     assert "o-1" in text and "reconciled" in text
+
+
+def test_identifiers_that_look_like_formulas_are_defused_in_csv() -> None:
+    from workers.statements.render_csv import text
+
+    assert [text(c) for c in ("=HYPERLINK(1)", "+1", "-2", "@x", "s-1", "")] == [
+        "'=HYPERLINK(1)", "'+1", "'-2", "'@x", "s-1", ""]

@@ -11,6 +11,7 @@ C(total net)) and `status`. An identifier that a spreadsheet would take for a fo
 (leading =, +, -, @) is written with a leading apostrophe."""
 
 import csv
+from datetime import datetime
 from typing import TextIO
 
 from workers.statements import labels
@@ -21,12 +22,15 @@ from workers.statements.model import (
     Check,
     Header,
     Line,
+    Settled,
     Totals,
     status,
     yuan,
 )
 
 BOM = "\ufeff"
+# The settled section's columns lead MONEY_COLUMNS, in order (the fast path relies on it).
+assert tuple(COLUMNS)[:9] == labels.SECTIONS[Settled].columns
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_COLUMNS = (*COLUMNS, "expected")
 LABELS = {**COLUMNS, "expected": ("核对值", "expected")}
@@ -76,6 +80,12 @@ class CsvRenderer:
     def begin(self, header: Header) -> None:
         self.header = header
         self.store, self.month = header.store_id, header.month
+        section = labels.SECTIONS[Settled]
+        self._settled_prefix = ("settled", text(self.store), self.month,
+                                both((section.zh, section.en)))
+        self._settled_tail = [""] * (2 * (len(MONEY_COLUMNS) - len(section.columns)))
+        self._at: datetime | None = None
+        self._at_text = ""
         self.out.write(BOM)
         self.writer.writerow(header_row())
         self._balances("opening", header.opening)
@@ -84,6 +94,21 @@ class CsvRenderer:
                       f"{both(ACCOUNTS[account])}", {"amount": fen}, detail=f"{count} lines")
 
     def line(self, line: Line) -> None:
+        if type(line) is Settled:  # the bulk of a big month: straight to the cells
+            if line.booked_at != self._at:
+                self._at, self._at_text = line.booked_at, labels.when(line.booked_at)
+            cells = [*self._settled_prefix[:3], self._at_text, line.month, text(line.order_id),
+                     "", "", self._settled_prefix[3]]
+            for fen in (line.gross_fen, line.refunded_fen, line.net_fen, line.before_fen,
+                        line.after_fen, line.commission_fen, line.payout_fen,
+                        line.debt_offset_fen, line.transferred_fen):
+                if fen is None:
+                    cells += ("", "")
+                else:
+                    cells += (str(fen), yuan(fen))
+            cells += self._settled_tail
+            self.writer.writerow(cells)
+            return
         r = labels.row(line)
         self._row(r.section.key, both((r.section.zh, r.section.en)), r.fen, r.booked_at,
                   r.store_month, r.order_id, r.ref, r.detail)

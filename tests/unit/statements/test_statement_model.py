@@ -185,3 +185,32 @@ def test_identifiers_that_look_like_formulas_are_defused_in_csv() -> None:
 
     assert [text(c) for c in ("=HYPERLINK(1)", "+1", "-2", "@x", "s-1", "")] == [
         "'=HYPERLINK(1)", "'+1", "'-2", "'@x", "s-1", ""]
+
+
+def test_csv_settled_rows_put_every_figure_under_its_heading() -> None:
+    import csv
+
+    lines, header = simulate([("order", 800_000, 10), ("order", 400_000, 0),
+                              ("order", 0, 0), ("order", 30, 50)], 1_000)
+    out = io.StringIO()
+    r = renderer("csv", out)
+    r.begin(header)
+    totals = Totals()
+    for line in lines:
+        totals.add(line)
+        r.line(line)
+    r.end(totals, reconcile(header, totals))
+    rows = [row for row in csv.DictReader(io.StringIO(out.getvalue().lstrip("\ufeff")))
+            if row["类型 row"] == "settled"]
+    settled = [line for line in lines if isinstance(line, Settled)]
+    assert len(rows) == len(settled) == 4
+    for row, line in zip(rows, settled, strict=True):
+        assert row["订单 order"] == line.order_id and row["结算月 store-month"] == "2021-08"
+        for heading, fen in (("订单金额", line.gross_fen), ("已退款", line.refunded_fen),
+                             ("净额", line.net_fen), ("月累计（前）", line.before_fen),
+                             ("月累计（后）", line.after_fen), ("技术服务费", line.commission_fen),
+                             ("应结金额", line.payout_fen), ("抵扣欠款", line.debt_offset_fen),
+                             ("实际打款", line.transferred_fen)):
+            cell = next(v for k, v in row.items() if k.startswith(heading + "（分）"))
+            assert cell == ("" if fen is None else str(fen))
+        assert row["退款（分） refund fen"] == "" and row["核对值（分） expected fen"] == ""

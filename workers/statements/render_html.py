@@ -22,7 +22,7 @@ from workers.statements.model import (
 
 CSS = """
 @page { size: A4 landscape; margin: 12mm; }
-body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC",
+body { font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei",
        sans-serif; font-size: 12px; color: #111; margin: 16px; }
 h1 { font-size: 20px; margin: 0 0 4px; }
 h2 { font-size: 14px; margin: 18px 0 6px; border-bottom: 2px solid #333; padding-bottom: 2px; }

@@ -22,6 +22,7 @@ from harness import Bus, event, run_worker_burst, settings_env
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from statement_helpers import MONTH, STORE, closed, order, run_request, worked_example
 
 from workers.ops.monitor.app import Monitor, create_app
@@ -154,7 +155,9 @@ def browse(base: str) -> dict[str, str]:
         link.find_element(By.NAME, "store").send_keys(STORE)
         link.find_element(By.NAME, "month").send_keys(MONTH)
         link.find_element(By.TAG_NAME, "button").click()
-        driver.find_element(By.CSS_SELECTOR, "div.check")
+        # The click does not wait for the statement page: wait for its check line.
+        WebDriverWait(driver, 20).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "div.check"))
         seen["url"] = driver.current_url
         seen["title"] = driver.find_element(By.TAG_NAME, "h1").text
         seen["check"] = driver.find_element(By.CSS_SELECTOR, "div.check").text

@@ -1,6 +1,8 @@
 """Property: whatever a store's July to September holds (orders, refunds before
 settlement, runs, clawbacks, deposit payments and refunds), published in random order
-through the real queue to real workers, each month's statement reconciles: its line
+(within phases: certification, then store, orders and deposits, then runs, after-sales
+and refund requests, then a last run, then more after-sales and requests) through the
+real queue to real workers, each month's statement reconciles: its line
 totals equal the ledger's movements over the month (read here apart from the statement's
 SQL), its balances are the ledger's at the month's boundaries, one month's closing is the
 next one's opening, and the store-month's commission equals C(total net)."""
@@ -12,6 +14,7 @@ from typing import Any
 
 from harness import Bus, event, run_worker_burst
 from hypothesis import HealthCheck, given
+from hypothesis import event as seen
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from statement_helpers import closed, ledger_sums, order, run_request, statement_json
@@ -39,6 +42,8 @@ plans = st.fixed_dictionaries({
     "runs": st.lists(minutes, min_size=1, max_size=3),
     "deposits": st.lists(st.tuples(st.integers(1, 3_000_000), st.booleans(), minutes),
                          max_size=3),
+    "clawbacks": st.lists(st.tuples(st.integers(0, 6), st.integers(1, 100), minutes),
+                          max_size=4),
     "requests": st.lists(minutes, max_size=2),
     "seed": st.integers(0, 2**32),
 })
@@ -87,15 +92,23 @@ async def play(bus: Bus, settings: Settings, store: str, plan: dict[str, Any]) -
                                                  "store_id": store, "reason": "plan_migration"},
                     time=at(t)) for n, t in enumerate(plan["requests"])]
     await publish_shuffled(bus, settings, later, rng)
-    # A last run settles what an open after-sale or a late confirmation left behind.
+    # A last run settles what an open after-sale or a late confirmation left behind; then
+    # after-sales on settled orders are clawbacks (or refunds, on the few still unsettled).
     await publish_shuffled(bus, settings, [run_request(f"{store}-final", at(50 * 24 * 60))], rng)
+    last = [closed(f"{store}-c{n}", f"{store}-o{index % len(plan['orders'])}",
+                   plan["orders"][index % len(plan["orders"])][0] * percent // 200, at(t))
+            for n, (index, percent, t) in enumerate(plan["clawbacks"])]
+    last += [event("deposit.refund_requested", {"request_id": f"{store}-z{n}",
+                                                "store_id": store, "reason": "plan_migration"},
+                   time=at(t)) for n, t in enumerate(plan["requests"])]
+    await publish_shuffled(bus, settings, last, rng)
 
 
 def merchant_side(sums: dict[str, int]) -> dict[str, int]:
     return {k: sums[k] for k in ("pending", "available", "deposit")}
 
 
-@hypothesis_settings(max_examples=10, deadline=None,
+@hypothesis_settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=plans)
 async def test_statements_of_random_store_months_reconcile_with_the_ledger(
@@ -136,6 +149,14 @@ async def test_statements_of_random_store_months_reconcile_with_the_ledger(
                                                   - compute_month_commission(line["before_fen"]))
         sm = s["store_month"]
         assert sm["commission_fen"] == compute_month_commission(sm["net_fen"])
+        for section in sorted({line["section"] for line in s["lines"]}):
+            seen(f"a statement with {section} lines")
+        if sm["commission_fen"]:
+            seen("a store-month paying commission")
+        if sm["steps_later"]:
+            seen("a store-month with steps booked after its month")
+        if any(line["section"] == "settled" and line["month"] != month for line in s["lines"]):
+            seen("a statement settling an earlier store-month")
 
     conn = await db.connect(str(settings.database_url))
     try:

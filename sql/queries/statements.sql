@@ -4,29 +4,40 @@
 -- time of the event that caused it) falls in; balances "at" an instant are the sums of
 -- the lines of entries booked before it. All blocks run in one repeatable-read snapshot.
 
--- balances_before --
--- Debit-positive balances of the store's accounts ($1) from the lines booked before $2.
-SELECT l.account, sum(l.amount_fen)::bigint AS balance_fen
+-- account_lines --
+-- One pass over the lines of the store's accounts ($1) booked before $3: per entry kind
+-- and account, the debit-positive sum before $2 (the opening), the lines and sum in
+-- [$2, $3) (the month's movements) and the sum before $3 (the closing).
+SELECT e.kind, l.account,
+       coalesce(sum(l.amount_fen) FILTER (WHERE e.booked_at < $2), 0)::bigint AS before_fen,
+       count(*) FILTER (WHERE e.booked_at >= $2)::bigint AS lines,
+       coalesce(sum(l.amount_fen) FILTER (WHERE e.booked_at >= $2), 0)::bigint AS month_fen,
+       sum(l.amount_fen)::bigint AS until_fen
 FROM journal_lines AS l
 JOIN journal_entries AS e ON e.id = l.entry_id
-WHERE l.account = ANY($1::text[]) AND e.booked_at < $2
-GROUP BY l.account;
+WHERE l.account = ANY($1::text[]) AND e.booked_at < $3
+GROUP BY e.kind, l.account
+ORDER BY e.kind, l.account;
 
--- movements --
--- The ledger's movements over [$2, $3) on the store's accounts ($1) and on the platform's
--- commission account through the same entries, per entry kind and account.
-WITH store_entries AS (
-    SELECT DISTINCT e.id, e.kind
-    FROM journal_lines AS l
-    JOIN journal_entries AS e ON e.id = l.entry_id
-    WHERE l.account = ANY($1::text[]) AND e.booked_at >= $2 AND e.booked_at < $3
-)
-SELECT s.kind, l.account, count(*)::bigint AS lines, sum(l.amount_fen)::bigint AS amount_fen
-FROM store_entries AS s
-JOIN journal_lines AS l ON l.entry_id = s.id
-WHERE l.account = ANY($1::text[]) OR l.account = 'platform:commission'
-GROUP BY s.kind, l.account
-ORDER BY s.kind, l.account;
+-- commission_lines --
+-- The platform commission booked in [$2, $3) by the store's settlements (found through
+-- the store's pending account $1: a settlement entry always has a pending line) and by
+-- its clawbacks (found through the after-sales of the store $4: a clawback of 1 fen may
+-- return 1 fen of commission and so book no store line at all), per entry kind.
+SELECT 'settlement' AS kind, count(*)::bigint AS lines, sum(c.amount_fen)::bigint AS amount_fen
+FROM journal_lines AS l
+JOIN journal_entries AS e ON e.id = l.entry_id
+JOIN journal_lines AS c ON c.entry_id = e.id AND c.account = 'platform:commission'
+WHERE l.account = $1 AND e.kind = 'settlement' AND e.booked_at >= $2 AND e.booked_at < $3
+HAVING count(*) > 0
+UNION ALL
+SELECT 'clawback', count(*)::bigint, sum(c.amount_fen)::bigint
+FROM aftersales AS a
+JOIN settlement_orders AS o ON o.order_id = a.order_id
+JOIN journal_entries AS e ON e.kind = 'clawback' AND e.ref = a.aftersale_id
+JOIN journal_lines AS c ON c.entry_id = e.id AND c.account = 'platform:commission'
+WHERE o.store_id = $4 AND a.kind = 'clawback' AND e.booked_at >= $2 AND e.booked_at < $3
+HAVING count(*) > 0;
 
 -- store_month_totals --
 -- The store-month $2 ('YYYY-MM') to date, as `ledger verify` sums it: settled nets minus
@@ -34,9 +45,8 @@ ORDER BY s.kind, l.account;
 -- at or after $3 (the month's end), which later statements show.
 WITH steps AS (
     SELECT o.net_fen AS net_fen, o.commission_fen AS commission_fen,
-           coalesce(e.booked_at, o.settled_at) AS booked_at
+           o.settled_at AS booked_at  -- the run's time, as its settlement entry's booked_at
     FROM settlement_orders AS o
-    LEFT JOIN journal_entries AS e ON e.kind = 'settlement' AND e.ref = o.order_id
     WHERE o.store_id = $1 AND o.status = 'settled' AND o.month = $2
     UNION ALL
     SELECT -a.refund_fen, -a.commission_returned_fen, e.booked_at
@@ -53,25 +63,28 @@ SELECT coalesce(sum(net_fen), 0)::bigint AS net_fen,
        count(*) FILTER (WHERE booked_at >= $3)::bigint AS steps_later
 FROM steps;
 
+-- settlement_months --
+-- The store-months of the store's ($1) settlements and clawbacks booked in [$2, $3)
+-- (a settlement's `settled_at` is its entry's `booked_at`: both are the run's time).
+SELECT o.month
+FROM settlement_orders AS o
+WHERE o.store_id = $1 AND o.status = 'settled' AND o.settled_at >= $2 AND o.settled_at < $3
+UNION
+SELECT a.month
+FROM aftersales AS a
+JOIN settlement_orders AS o ON o.order_id = a.order_id
+JOIN journal_entries AS e ON e.kind = 'clawback' AND e.ref = a.aftersale_id
+WHERE o.store_id = $1 AND a.kind = 'clawback' AND e.booked_at >= $2 AND e.booked_at < $3
+ORDER BY 1;
+
 -- settlement_steps --
 -- The store's ($1) settlements and clawbacks booked in [$2, $3), settlements first, each
 -- in its store-month's booking order (entry id: the store-month's row lock serialises
 -- them), with the store-month's cumulative net before and after the step, counted over
--- every step of that store-month (booked in any month). An order settled with net 0
--- books no entry: its cumulative figures are null.
-WITH touched AS (
-    SELECT o.month
-    FROM settlement_orders AS o
-    LEFT JOIN journal_entries AS e ON e.kind = 'settlement' AND e.ref = o.order_id
-    WHERE o.store_id = $1 AND o.status = 'settled'
-      AND coalesce(e.booked_at, o.settled_at) >= $2 AND coalesce(e.booked_at, o.settled_at) < $3
-    UNION
-    SELECT a.month
-    FROM aftersales AS a
-    JOIN settlement_orders AS o ON o.order_id = a.order_id
-    JOIN journal_entries AS e ON e.kind = 'clawback' AND e.ref = a.aftersale_id
-    WHERE o.store_id = $1 AND a.kind = 'clawback' AND e.booked_at >= $2 AND e.booked_at < $3
-), steps AS (
+-- every step of that store-month (booked in any month); $4 are the store-months
+-- (`settlement_months`). An order settled with net 0 books no entry: its cumulative
+-- figures are null.
+WITH steps AS (
     SELECT 'settlement' AS kind, e.id AS entry_id, coalesce(e.booked_at, o.settled_at) AS booked_at,
            o.month, o.order_id, NULL::text AS aftersale_id, o.net_fen AS delta_fen,
            o.gross_fen, o.refunded_fen, o.net_fen, o.commission_fen, o.payout_fen,
@@ -80,7 +93,7 @@ WITH touched AS (
            NULL::bigint AS store_debit_fen
     FROM settlement_orders AS o
     LEFT JOIN journal_entries AS e ON e.kind = 'settlement' AND e.ref = o.order_id
-    WHERE o.store_id = $1 AND o.status = 'settled' AND o.month IN (SELECT month FROM touched)
+    WHERE o.store_id = $1 AND o.status = 'settled' AND o.month = ANY($4::text[])
     UNION ALL
     SELECT 'clawback', e.id, e.booked_at, a.month, a.order_id, a.aftersale_id, -a.refund_fen,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -88,7 +101,7 @@ WITH touched AS (
     FROM aftersales AS a
     JOIN settlement_orders AS o ON o.order_id = a.order_id
     JOIN journal_entries AS e ON e.kind = 'clawback' AND e.ref = a.aftersale_id
-    WHERE o.store_id = $1 AND a.kind = 'clawback' AND a.month IN (SELECT month FROM touched)
+    WHERE o.store_id = $1 AND a.kind = 'clawback' AND a.month = ANY($4::text[])
 ), running AS (
     SELECT s.*,
            CASE WHEN s.entry_id IS NOT NULL THEN

@@ -11,7 +11,6 @@ one repeatable-read, read-only snapshot so the lines and the ledger agree.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -39,7 +38,7 @@ from workers.statements.model import (
 
 Q = load_queries("statements")
 
-PREFETCH = 2000  # rows per cursor round trip
+PREFETCH = 10_000  # rows per cursor round trip (a few MiB)
 STORES_PAGE = 500
 
 
@@ -52,6 +51,8 @@ class Renderer(Protocol):
 @asynccontextmanager
 async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[None]:
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        # A big month's steps are sorted for the running sums: in memory, not on disk.
+        await conn.execute("SET LOCAL work_mem = '64MB'")
         yield
 
 
@@ -65,30 +66,35 @@ def _kind_of(store_id: str, account: str) -> str:
     return account.removeprefix(f"store:{store_id}:")
 
 
-async def _balances(conn: asyncpg.Connection, store_id: str, at: datetime) -> Balances:
-    rows = await conn.fetch(Q.balances_before, _accounts(store_id), at)
-    return Balances.from_ledger({_kind_of(store_id, r["account"]): r["balance_fen"] for r in rows})
-
-
 async def read_header(conn: asyncpg.Connection, store_id: str, month: str) -> Header:
-    """Balances at both boundaries, the month's movements and the store-month's totals."""
+    """Balances at both boundaries and the month's movements (one pass over the store's
+    lines), the commission its entries booked, and the store-month's totals."""
     start, end = month_bounds(month)
-    rows = await conn.fetch(Q.movements, _accounts(store_id), start, end)
-    movements = {
-        (r["kind"], _kind_of(store_id, r["account"])): Movement(r["lines"], -r["amount_fen"])
-        for r in rows
-    }
+    accounts = _accounts(store_id)
+    opening: dict[str, int] = {}
+    closing: dict[str, int] = {}
+    movements: dict[tuple[str, str], Movement] = {}
+    for r in await conn.fetch(Q.account_lines, accounts, start, end):
+        kind = _kind_of(store_id, r["account"])
+        opening[kind] = opening.get(kind, 0) + r["before_fen"]
+        closing[kind] = closing.get(kind, 0) + r["until_fen"]
+        if r["lines"]:
+            movements[(r["kind"], kind)] = Movement(r["lines"], -r["month_fen"])
+    for r in await conn.fetch(Q.commission_lines, accounts[0], start, end, store_id):
+        movements[(r["kind"], COMMISSION)] = Movement(r["lines"], -r["amount_fen"])
     sm = await conn.fetchrow(Q.store_month_totals, store_id, month, end)
+    months = [r["month"] for r in await conn.fetch(Q.settlement_months, store_id, start, end)]
     return Header(
         store_id=store_id,
         month=month,
         start=start,
         end=end,
-        opening=await _balances(conn, store_id, start),
-        closing=await _balances(conn, store_id, end),
+        opening=Balances.from_ledger(opening),
+        closing=Balances.from_ledger(closing),
         movements=movements,
         store_month=StoreMonth(month, sm["net_fen"], sm["commission_fen"], sm["steps"],
                                sm["commission_later_fen"], sm["steps_later"]),
+        step_months=tuple(months),
     )
 
 
@@ -109,7 +115,8 @@ async def read_lines(conn: asyncpg.Connection, header: Header) -> AsyncIterator[
     args = (header.store_id, header.start, header.end)
     async for r in conn.cursor(Q.refunds, *args, prefetch=PREFETCH):
         yield Refund(r["booked_at"], r["aftersale_id"], r["order_id"], r["refund_fen"])
-    async for r in conn.cursor(Q.settlement_steps, *args, prefetch=PREFETCH):
+    async for r in conn.cursor(Q.settlement_steps, *args, list(header.step_months),
+                               prefetch=PREFETCH):
         yield _step(r)
     async for r in conn.cursor(Q.deposit_payments, *args, prefetch=PREFETCH):
         yield DepositPayment(r["booked_at"], r["payment_id"], r["plan"], r["amount_fen"])

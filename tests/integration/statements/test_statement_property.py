@@ -73,7 +73,7 @@ async def play(bus: Bus, settings: Settings, store: str, plan: dict[str, Any]) -
     rng = random.Random(plan["seed"])
     account = f"acc-{store}"
     await bus.publish(certification(account))
-    await run_worker_burst(settings, ["all"])
+    await run_worker_burst(settings, ["all"], timeout_s=60)
     orders = [order(f"{store}-o{n}", amount, store, at(t))
               for n, (amount, t) in enumerate(plan["orders"])]
     deposits = [event("deposit.paid", {"payment_id": f"{store}-p{n}", "store_id": store,

@@ -7,14 +7,17 @@
 -- account_lines --
 -- One pass over the lines of the store's accounts ($1) booked before $3: per entry kind
 -- and account, the debit-positive sum before $2 (the opening), the lines and sum in
--- [$2, $3) (the month's movements) and the sum before $3 (the closing).
+-- [$2, $3) (the month's movements) and the sum before $3 (the closing). Each line's
+-- entry is looked up by its key (`OFFSET 0` keeps the planner from hashing the whole
+-- journal, which statistics skewed by one big store make it do for every small one).
 SELECT e.kind, l.account,
        coalesce(sum(l.amount_fen) FILTER (WHERE e.booked_at < $2), 0)::bigint AS before_fen,
        count(*) FILTER (WHERE e.booked_at >= $2)::bigint AS lines,
        coalesce(sum(l.amount_fen) FILTER (WHERE e.booked_at >= $2), 0)::bigint AS month_fen,
        sum(l.amount_fen)::bigint AS until_fen
 FROM journal_lines AS l
-JOIN journal_entries AS e ON e.id = l.entry_id
+CROSS JOIN LATERAL (SELECT j.kind, j.booked_at FROM journal_entries AS j
+                    WHERE j.id = l.entry_id OFFSET 0) AS e
 WHERE l.account = ANY($1::text[]) AND e.booked_at < $3
 GROUP BY e.kind, l.account
 ORDER BY e.kind, l.account;

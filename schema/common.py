@@ -15,6 +15,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
 )
+from pydantic.config import JsonDict, JsonValue
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -108,6 +109,22 @@ AmountFen = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_FEN)]
 # RFC 3339 with an offset; a naive timestamp is refused.
 Timestamp = AwareDatetime
 Day = date
+
+
+def check_entry(reason: str, result: str, **format_: JsonValue) -> JsonDict:
+    """One entry of `x-businessChecks`: the reason code, the result type that carries it,
+    and the format (`pattern`, `patternByProfession`) where the check has one."""
+    return {"reason": reason, "result": result, **format_}
+
+
+def checked(description: str, *checks: JsonDict) -> Any:
+    """A field checked by a domain's rules, not by the schema: its `description` names the
+    rule and the reason code, the annotation `x-businessChecks` lists the checks. Neither
+    validates anything: a failing value is accepted and answered with a business result,
+    and a validating keyword (a `pattern`) would refuse events haodian processes, a
+    breaking narrowing (docs/schema-evolution.md)."""
+    listed: list[JsonValue] = [*checks]
+    return Field(description=description, json_schema_extra={"x-businessChecks": listed})
 
 
 class EventData(BaseModel):

@@ -4,11 +4,26 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, StrictStr
 
-from schema.common import INTEGER_MAX, AmountFen, EventData, Fen, Id, Timestamp
+from schema.common import (
+    INTEGER_MAX,
+    AmountFen,
+    EventData,
+    Fen,
+    Id,
+    Timestamp,
+    check_entry,
+    checked,
+)
 
 # A calendar month in Asia/Shanghai, e.g. "2021-10".
 Month = Annotated[StrictStr, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 Count = Annotated[StrictInt, Field(ge=0, le=INTEGER_MAX)]
+# Checked by the rules, not the schema (schema/common.py `checked`).
+RefundFen = Annotated[AmountFen, checked(
+    "0 = the claim was rejected. Business check (a refusal after the schema): a refund "
+    "larger than what remains of the order (its amount minus earlier refunds) is refused "
+    "as `refund_exceeds_order` (DLQ and `event.rejected`); the after-sale stays open.",
+    check_entry("refund_exceeds_order", "event.rejected"))]
 
 
 class OrderConfirmed(EventData):
@@ -34,7 +49,7 @@ class AftersaleClosed(EventData):
 
     aftersale_id: Id
     order_id: Id
-    refund_fen: AmountFen
+    refund_fen: RefundFen
     closed_at: Timestamp
 
 

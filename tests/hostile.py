@@ -1,4 +1,5 @@
-"""Hostile inputs of issue 12 (items 2 and 3), each with the reason every door must give."""
+"""Hostile inputs of issue 12 (items 2 and 3) and money not sent as a JSON integer, each with
+the reason every door must give."""
 
 import json
 from typing import Any
@@ -32,6 +33,12 @@ HOSTILE: list[tuple[str, dict[str, Any], str]] = [
     ("amount_2_63", order(amount_fen=2**63), "schema_invalid"),
     ("amount_10_40", order(amount_fen=10**40), "schema_invalid"),
     ("amount_over_business_max", order(amount_fen=10**12 + 1), "schema_invalid"),
+    ("amount_negative", order(amount_fen=-1), "schema_invalid"),
+    # Money not sent as a JSON integer: one code whatever the spelling (docs/decisions.md).
+    ("amount_string", order(amount_fen="1299"), "money_not_integer"),
+    ("amount_fraction", order(amount_fen=12.5), "money_not_integer"),
+    ("amount_zero_fraction", order(amount_fen=12.0), "money_not_integer"),
+    ("amount_null", order(amount_fen=None), "money_not_integer"),
     ("nul_in_data_id", order(order_id="o-\x00"), "schema_invalid"),
     ("c1_in_data_id", order(store_id="s-\x85"), "schema_invalid"),
     ("nul_in_text", product(title="Green\x00tea"), "schema_invalid"),

@@ -7,7 +7,9 @@ REASONS: dict[str, str] = {
     "type_mismatch": "the event `type` differs from the routing key",
     "event_type_unknown": "no handler in this domain takes this event type",
     "schema_invalid": "the event's data does not match the schema of its type",
-    "money_not_integer": "a `_fen` amount is not an integer number of fen (floats are refused)",
+    "money_not_integer": ("a `_fen` amount is anything but a JSON integer: a fraction "
+                          "(`12.5`, `12.0`, `1e3`), a string (`\"1299\"`), a boolean, null, "
+                          "an object or an array; an integer out of bounds is `schema_invalid`"),
     "conflicting_duplicate": "the same (source, id) was seen before with a different body",
     "retries_exhausted": "a transient failure persisted through every retry",
     "redelivery_limit": "workers died repeatedly while holding this message (poison message)",

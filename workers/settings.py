@@ -22,6 +22,7 @@ from pydantic import (
     SecretStr,
     UrlConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -133,6 +134,9 @@ class Settings(BaseSettings):
 DEFAULT_THROUGHPUT = {"certification": 2000.0, "compliance": 1500.0, "settlement": 2300.0,
                       "deposit": 2000.0}
 
+# The monitor's chart history holds at most this many samples (3 h at 5 s is 2,160).
+MONITOR_HISTORY_MAX_POINTS = 20_000
+
 
 class OpsSettings(BaseSettings):
     """Monitoring, heartbeat, retention, supervisor and dashboard settings; read once at
@@ -158,6 +162,9 @@ class OpsSettings(BaseSettings):
     retention_batch_rows: int = Field(default=5000, ge=1, le=100000)  # per transaction
     retention_pause_s: float = Field(default=0.05, ge=0)  # between batches
     retention_lock_timeout_ms: int = Field(default=500, ge=1)
+    # VACUUM each table a run pruned, so freed space is reused even where autovacuum is
+    # off or behind (the table's size on disk then levels off).
+    retention_vacuum: bool = True
 
     restart_backoff_s: float = Field(default=1.0, gt=0)  # supervisor: first restart delay
     restart_backoff_max_s: float = Field(default=30.0, gt=0)
@@ -179,6 +186,11 @@ class OpsSettings(BaseSettings):
     # The same token from a file (a compose or Kubernetes secret; Prometheus reads the
     # same file as its bearer credentials). HAODIAN_MONITOR_TOKEN wins when both are set.
     monitor_token_file: Path | None = None
+    # The monitor's server-side chart history (workers/ops/monitor/history.py): one sample
+    # of every domain's queue figures each _every_s, kept for _keep_s in a ring buffer of at
+    # most MONITOR_HISTORY_MAX_POINTS samples (memory is bounded whatever the two say).
+    monitor_history_every_s: float = Field(default=5.0, ge=0.2, le=3600)
+    monitor_history_keep_s: float = Field(default=3 * 3600.0, gt=0, le=7 * 86400)
 
     def monitor_secret(self) -> str | None:
         """The dashboard's token: the variable, else the file's first line."""
@@ -188,6 +200,15 @@ class OpsSettings(BaseSettings):
             return None
         lines = self.monitor_token_file.read_text().splitlines()
         return (lines[0].strip() or None) if lines else None
+
+    @field_validator("monitor_history_keep_s")
+    @classmethod
+    def _history_bounded(cls, keep_s: float, info: ValidationInfo) -> float:
+        every_s = info.data.get("monitor_history_every_s")
+        if every_s and keep_s / every_s > MONITOR_HISTORY_MAX_POINTS:
+            raise ValueError(f"keeps more than {MONITOR_HISTORY_MAX_POINTS:,} samples at "
+                             "HAODIAN_MONITOR_HISTORY_EVERY_S; keep less or sample less often")
+        return keep_s
 
     @field_validator("throughput_per_process")
     @classmethod

@@ -1,7 +1,9 @@
 """`haodian dlq list|show|replay|purge`: dead letters from the command line.
 
 Every text a dead letter carries came from outside: it is printed through
-workers/printable.py, never as markup or raw control characters."""
+workers/printable.py, never as markup or raw control characters. Outside a terminal every
+value is printed whole (workers/cli/common.py); `list --json` and `show --json` are for
+scripts."""
 
 import getpass
 import sys
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from workers.cli.common import console, err, run, settings
+from workers.cli.common import brief, console, err, run, settings, write_json
 from workers.cli.printable import shown, visible
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ TypeOpt = Annotated[str | None, typer.Option("--type", help="only this event typ
 IdOpt = Annotated[str | None, typer.Option("--event-id", help="only this event id")]
 ContainsOpt = Annotated[str | None, typer.Option(help="only bodies containing this text")]
 LimitOpt = Annotated[int | None, typer.Option(min=1, help="at most this many")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="one JSON document, for scripts")]
 
 
 def _place(domain: str) -> str:
@@ -77,10 +80,9 @@ def _refused(exc: Exception) -> typer.Exit:
 @dlq_app.command("list")
 def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
              event_id: IdOpt = None, contains: ContainsOpt = None, limit: LimitOpt = None,
-             json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List dead letters with their reasons (# is the number `show` takes)."""
-    import orjson
-
+             json_: JsonOpt = False) -> None:
+    """List dead letters with their reasons (# is the number `show` takes); on a terminal
+    the detail is cut at 80 characters, elsewhere every value is whole."""
     from workers.tools.dlq import list_dead_letters
 
     place = _place(domain)
@@ -90,7 +92,7 @@ def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
                                   _filter(reason, type_, event_id, limit, contains),
                                   fresh=False))
     if json_:
-        sys.stdout.write(orjson.dumps([d.summary() for d in found]).decode() + "\n")
+        write_json([d.summary() for d in found])
         return
     table = Table(title=f"{_where(place)}: {len(found)} message(s)")
     for col in ("#", "reason", "type", "event id", "rejected at", "detail"):
@@ -99,7 +101,7 @@ def dlq_list(domain: DomainOpt, reason: ReasonOpt = None, type_: TypeOpt = None,
         table.add_column(col, no_wrap=col in ("#", "event id"))
     for d in found:
         table.add_row(str(d.position), shown(d.reason), shown(d.type), shown(d.event_id),
-                      d.rejected_at[:26], shown(d.detail[:80]))
+                      d.rejected_at[:26], shown(brief(d.detail)))
     console.print(table)
 
 
@@ -127,9 +129,11 @@ def _print_letter(d: "DeadLetter") -> None:
 @dlq_app.command("show")
 def dlq_show(domain: DomainOpt, position: Annotated[int, typer.Argument(help="# from list")],
              raw: Annotated[bool, typer.Option(
-                 help="write the body's bytes even to a terminal")] = False) -> None:
+                 help="write the body's bytes even to a terminal")] = False,
+             json_: JsonOpt = False) -> None:
     """Show one dead letter: properties, headers and the body as received (to a terminal
-    with control characters made visible, unless --raw)."""
+    with control characters made visible, unless --raw). --json: the list's fields, every
+    property and header, the body as text (when UTF-8) and as base64."""
     from workers.tools.dlq import get_dead_letter
 
     place = _place(domain)
@@ -139,6 +143,9 @@ def dlq_show(domain: DomainOpt, position: Annotated[int, typer.Argument(help="# 
     if d is None:
         err.print(f"no dead letter #{position} in {_where(place)}")
         raise typer.Exit(1)
+    if json_:
+        write_json(d.as_json())
+        return
     _print_letter(d)
     console.file.flush()
     if raw or not sys.stdout.isatty():

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from workers import logs
-from workers.cli.common import console, err, run, settings, settings_and
+from workers.cli.common import console, err, run, settings, settings_and, write_json
 from workers.cli.printable import shown
 
 gateway_app = typer.Typer(no_args_is_help=True, help="The HTTP gateway for CloudEvents.")
@@ -42,14 +42,24 @@ def gateway_token_add(
 
 
 @token_app.command("list")
-def gateway_token_list() -> None:
+def gateway_token_list(
+    json_: Annotated[bool, typer.Option("--json", help="one JSON document, for scripts")
+                     ] = False,
+) -> None:
     """Every token: id, source, created, revoked (never the token)."""
     from workers.gateway.commands import token_list
 
+    rows = run(token_list(settings()))
+    if json_:
+        write_json([{"id": row.token_id, "source": row.source,
+                     "created_at": row.created_at.isoformat(),
+                     "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+                    for row in rows])
+        return
     table = Table(title="gateway tokens")
     for col in ("id", "source", "created", "revoked"):
         table.add_column(col)
-    for row in run(token_list(settings())):
+    for row in rows:
         table.add_row(str(row.token_id), shown(row.source), row.created_at.isoformat(),
                       row.revoked_at.isoformat() if row.revoked_at else "")
     console.print(table)

@@ -5,15 +5,17 @@ from typing import Annotated
 import typer
 
 from workers import db
-from workers.cli.common import console, err, run, settings
+from workers.cli.common import console, err, run, settings, write_json
 from workers.cli.printable import shown
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
+JsonOpt = Annotated[bool, typer.Option("--json", help="one JSON document, for scripts")]
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
-    """Check every ledger invariant over the whole database; non-zero exit on a failure."""
+def ledger_verify(json_: JsonOpt = False) -> None:
+    """Check every ledger invariant over the whole database; non-zero exit on a failure.
+    --json: {"checks": [...], "failed": [{"check", "rows"}]} with amounts in fen as ints."""
     from workers.tools.ledger import Violation, verify
 
     s = settings()
@@ -26,6 +28,10 @@ def ledger_verify() -> None:
             await conn.close()
 
     ran, violations = run(go())
+    if json_:
+        write_json({"checks": ran, "failed": [{"check": v.check, "rows": v.rows}
+                                              for v in violations]})
+        raise typer.Exit(1 if violations else 0)
     for v in violations:
         err.print(f"[red]FAILED[/red] {shown(v.check)}: {shown(v.rows)}")
     console.print(f"{len(ran)} checks, {len(violations)} failed")
@@ -33,8 +39,10 @@ def ledger_verify() -> None:
 
 
 @ledger_app.command("balance")
-def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None:
-    """A store's balances and its month-to-date net and commission."""
+def ledger_balance(store: Annotated[str, typer.Option(help="store id")],
+                   json_: JsonOpt = False) -> None:
+    """A store's balances and its month-to-date net and commission, in fen (JSON, shown
+    indented and coloured on a terminal; --json: one compact document)."""
     import orjson
 
     from workers.tools.ledger import store_balance
@@ -48,4 +56,8 @@ def ledger_balance(store: Annotated[str, typer.Option(help="store id")]) -> None
         finally:
             await conn.close()
 
-    console.print_json(orjson.dumps(run(go()), default=str).decode())
+    balance = run(go())
+    if json_:
+        write_json(balance)
+    else:
+        console.print_json(orjson.dumps(balance, default=str).decode())

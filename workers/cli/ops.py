@@ -34,7 +34,8 @@ ManagementOpt = Annotated[str | None, typer.Option(
 
 def status(
     domain: OpsDomainOpt = ["all"],  # noqa: B006
-    watch: Annotated[bool, typer.Option(help="redraw until Ctrl-C")] = False,
+    watch: Annotated[bool, typer.Option(
+        help="redraw until Ctrl-C, fitted to the terminal (80x24 and up)")] = False,
     interval_s: Annotated[float, typer.Option(help="--watch refresh period")] = 2.0,
     json_: Annotated[bool, typer.Option("--json", help="one JSON report, for scripts")] = False,
     management_url: ManagementOpt = None,
@@ -46,12 +47,16 @@ def status(
     import orjson
 
     from workers.ops import status as ops_status
+    from workers.ops.status_screen import watch as watch_screen
+    if watch and json_:
+        err.print("[red]--watch redraws a screen; --json writes one report: choose one[/red]")
+        raise typer.Exit(2)
     (s, ops), names = settings_and(OpsSettings), _domains(domain)
     logs.configure("warning", "console")
     url = ops.management_url if management_url is None else management_url
     if watch:
         with contextlib.suppress(KeyboardInterrupt):
-            run(ops_status.watch(s, ops, names, url or None, interval_s, console))
+            run(watch_screen(s, ops, names, url or None, interval_s, console))
         return
     try:
         report = run(ops_status.collect(s, ops, names, url or None))

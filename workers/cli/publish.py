@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from workers import logs
-from workers.cli.common import console, err, run, settings
+from workers.cli.common import brief, console, err, run, settings
 from workers.cli.printable import shown
 from workers.settings import Settings
 from workers.tools.publisher import Publisher
@@ -39,7 +39,7 @@ async def publish_ndjson(s: Settings, stream: BinaryIO, out: Console) -> int:
             table.add_column(col)
         for n, o in refused[:SHOWN_REFUSALS]:
             table.add_row(str(n), shown(o.event_id or ""), shown(o.type or ""), shown(o.reason),
-                          shown(o.detail[:80]))
+                          shown(brief(o.detail, out)))
         out.print(table)
         if len(refused) > SHOWN_REFUSALS:
             out.print(f"… and {len(refused) - SHOWN_REFUSALS} more refused lines")

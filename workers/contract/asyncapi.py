@@ -57,6 +57,21 @@ CHANNELS = {
 }
 
 
+# One broker per environment, each with its own host and vhost (docs/publishing.md): the
+# vhost is a server variable, the AMQP URL's path, as AsyncAPI's own AMQP examples write it.
+SERVER: dict[str, Any] = {
+    "host": "{host}:{port}", "pathname": "/{vhost}", "protocol": "amqp",
+    "protocolVersion": "0.9.1",
+    "description": "RabbitMQ; each environment has its own host and vhost, so connect to "
+                   "`amqp://user:password@{host}:{port}/{vhost}` with the vhost "
+                   "percent-encoded (the default vhost `/` is `%2F`).",
+    "variables": {
+        "host": {"default": "127.0.0.1"}, "port": {"default": "5672"},
+        "vhost": {"default": "/", "description": "The environment's RabbitMQ virtual host "
+                  "(its name; `/` is RabbitMQ's default vhost). The exchanges of every "
+                  "channel live in it."}}}
+
+
 def _hoist(schema: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
     """Moves `$defs` into components/schemas (refused if a name means two schemas)."""
     for name, definition in schema.pop("$defs", {}).items():
@@ -100,10 +115,12 @@ def _channel(key: str, types: list[str]) -> dict[str, Any]:
     return {
         "address": address, "title": title, "description": description,
         "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in types},
+        # No `vhost` here: the exchange lives in the environment's vhost, the server
+        # variable `vhost` (the binding's own field would fix one for every environment).
         "bindings": {"amqp": {
             "is": "routingKey",
             "exchange": {"name": address, "type": "topic", "durable": True,
-                         "autoDelete": False, "vhost": "/"},
+                         "autoDelete": False},
             "bindingVersion": AMQP_BINDING}},
     }
 
@@ -141,10 +158,7 @@ def document() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {"title": "haodian events", "version": version("haodian"), "description": INFO},
         "defaultContentType": CONTENT_TYPE,
-        "servers": {"broker": {
-            "host": "{host}:{port}", "protocol": "amqp", "protocolVersion": "0.9.1",
-            "description": "RabbitMQ; each environment has its own host and vhost.",
-            "variables": {"host": {"default": "127.0.0.1"}, "port": {"default": "5672"}}}},
+        "servers": {"broker": SERVER},
         "channels": {"events": _channel("events", sorted(inputs)),
                      "results": _channel("results", sorted(results))},
         "operations": operations,

@@ -8,14 +8,18 @@ Every difference is an effect on the set of valid documents, then judged by who 
     optional+   a new property that may be absent            additive          additive
     changed     type, pattern, format or default replaced    breaking          breaking
     narrower    enum value dropped, bound tightened,         breaking          additive
-                optional -> required, null no longer allowed
+                optional -> required, null no longer allowed,
+                an `allOf` condition added
     wider       enum value added, bound loosened,            additive          breaking
-                required -> optional, null now allowed
+                required -> optional, null now allowed,
+                an `allOf` condition dropped
 
 An input's publishers break when we accept less; a result's readers break when we may send
 more than they were promised. A new optional property is additive either way by policy
 (docs/schema-evolution.md): readers ignore properties they do not know.
-Annotations (title, description, examples) are not compared.
+Annotations (title, description, examples, `x-businessChecks`) are not compared. Conditions
+across properties (`allOf` of `if`/`then`, e.g. "the block named by `track`") are compared
+whole: one added is narrower, one dropped wider, one edited both.
 """
 
 import json
@@ -141,6 +145,7 @@ class _Comparison:
                 self.add(path, "wider", f"{key} {old[key]!r} dropped")
         if "properties" in old or "properties" in new or _kind(old) == "object":
             self.properties(old, new, path)
+        self.conditions(old, new, path)
         if "items" in old or "items" in new:
             self.schema(old.get("items", {}), new.get("items", {}), f"{path}[]")
 
@@ -157,6 +162,14 @@ class _Comparison:
                 self.add(path, "narrower", f"no longer accepts {sorted(before - after)}")
             if after - before:
                 self.add(path, "wider", f"now also accepts {sorted(after - before)}")
+
+    def conditions(self, old: Schema, new: Schema, path: str) -> None:
+        before = {json.dumps(c, sort_keys=True) for c in old.get("allOf", ())}
+        after = {json.dumps(c, sort_keys=True) for c in new.get("allOf", ())}
+        for condition in sorted(after - before):
+            self.add(path, "narrower", f"condition added: {condition}")
+        for condition in sorted(before - after):
+            self.add(path, "wider", f"condition dropped: {condition}")
 
     def bounds(self, old: Schema, new: Schema, path: str) -> None:
         for key in (*_LOWER_BOUNDS, *_UPPER_BOUNDS):

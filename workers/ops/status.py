@@ -9,21 +9,19 @@ is an estimate: quorum queues do not tell a message's age without consuming it, 
 the age of the newest event committed for the domain (the head of the queue was
 published after it)."""
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from rich.console import Group, RenderableType
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from handlers.queries import load_queries
 from workers import db, topology
 from workers.cli.printable import shown, visible
-from workers.ops import queues
+from workers.ops import queues, rates
 from workers.runtime import retention
 from workers.runtime.dead_letters import count_held
 from workers.runtime.heartbeat import live_workers
@@ -60,6 +58,7 @@ async def collect(s: Settings, ops: OpsSettings, domains: Sequence[str],
     report: dict[str, Any] = {
         "generated_at": now.isoformat(), "source": snap.source, "source_note": snap.note,
         "lag_window_s": ops.lag_window_s, "overdue_reviews": overdue, "workers": workers,
+        "rate_windows_s": rates.windows_s(ops.lag_window_s),
         "unroutable": _unroutable(snap.queues[topology.UNROUTABLE],
                                   held.get(topology.UNROUTABLE_PLACE, 0)),
         "tables": _with_windows(tables, ops), "domains": {}}
@@ -143,15 +142,16 @@ def render(report: dict[str, Any]) -> RenderableType:
     domains = report["domains"]
     for name in domains:
         table.add_column(name, justify="right")
+    windowed = rates.labels(report["lag_window_s"])  # "ack/s (5 s)", "committed/s (5 min)"
     for label, key, unit in _ROWS:
         cells: list[RenderableType] = []
         for d in domains.values():
             style = "red bold" if key == "dlq" and d[key] else ""
             cells.append(Text(_fmt(d[key], unit), style=style))
-        table.add_row(label, *cells)
+        table.add_row(windowed.get(key, label), *cells)
     workers = Table(title=f"live workers ({len(report['workers'])})")
     for col in ("host", "pid", "domains", "started", "seen", "messages done"):
-        workers.add_column(col)
+        workers.add_column(col, overflow="fold")  # a host or domain list is never cut
     for w in report["workers"]:
         workers.add_row(shown(w["host"]), str(w["pid"]), shown(",".join(w["domains"])),
                         w["started_at"][:19], f"{w['seen_s_ago']} s ago",
@@ -196,11 +196,3 @@ def tables_table(tables: list[dict[str, Any]]) -> Table:
                     duration(t["retention_s"]) if t["retention_s"] is not None else "kept")
     return out
 
-
-async def watch(s: Settings, ops: OpsSettings, domains: Sequence[str],
-                management_url: str | None, interval_s: float, console: Any) -> None:
-    """Redraw the screen every interval_s until interrupted."""
-    with Live(console=console, auto_refresh=False) as live:
-        while True:
-            live.update(render(await collect(s, ops, domains, management_url)), refresh=True)
-            await asyncio.sleep(interval_s)

@@ -72,10 +72,14 @@ def _describe(exc: ValidationError, limit: int = 5) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def _is_float_money(exc: ValidationError) -> bool:
+def _is_money_not_integer(exc: ValidationError) -> bool:
+    """A `_fen` field of the data holds something other than a JSON integer: a fraction
+    (12.5, 12.0, 1e3), a string ("1299"), a boolean, null, an object or an array. Pydantic
+    names those `int_*` errors; an integer out of bounds (negative, over 10^12), a missing
+    field or an unknown one (`tip_fen`) is a schema error. docs/decisions.md, "Money"."""
     for error in exc.errors():
         loc = [p for p in error["loc"] if isinstance(p, str)]
-        if loc and loc[-1].endswith("_fen") and isinstance(error.get("input"), float):
+        if loc and loc[-1].endswith("_fen") and error["type"].startswith("int_"):
             return True
     return False
 
@@ -125,7 +129,7 @@ def _decode_structured(body: bytes, content_type: str | None, routing_key: str,
     except ValidationError as exc:
         if any(e["loc"] and e["loc"][0] != "data" for e in exc.errors()):
             return Rejected("envelope_invalid", _describe(exc), **ids)
-        reason = "money_not_integer" if _is_float_money(exc) else "schema_invalid"
+        reason = "money_not_integer" if _is_money_not_integer(exc) else "schema_invalid"
         return Rejected(reason, _describe(exc), **ids)
     data = cast(BaseModel, envelope.data)  # typed by typed_envelope
     event = Incoming(id=envelope.id, source=envelope.source, type=envelope.type,

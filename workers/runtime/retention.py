@@ -60,10 +60,11 @@ class Pruned:
     rows: int = 0
     batches: int = 0
     error: str | None = None
+    vacuumed: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"table": self.table, "window_s": self.window_s, "rows": self.rows,
-                "batches": self.batches, "error": self.error}
+                "batches": self.batches, "error": self.error, "vacuumed": self.vacuumed}
 
 
 @dataclass(slots=True)
@@ -107,7 +108,10 @@ async def prune(conn: asyncpg.Connection, ops: OpsSettings,
         return report
     try:
         for target in targets(ops):
-            report.tables.append(await _prune_table(conn, target, ops, progress))
+            pruned = await _prune_table(conn, target, ops, progress)
+            if pruned.rows and ops.retention_vacuum:
+                pruned.vacuumed = await _vacuum(conn, target.table)
+            report.tables.append(pruned)
     finally:
         await conn.execute(Q.unlock_retention, LOCK_KEY)
     report.seconds = time.monotonic() - started
@@ -144,6 +148,21 @@ async def _prune_table(conn: asyncpg.Connection, target: Target, ops: OpsSetting
         if deleted == 0:
             return outcome
         await asyncio.sleep(ops.retention_pause_s)
+
+
+async def _vacuum(conn: asyncpg.Connection, table: str) -> bool:
+    """Make the deleted rows' space reusable now, so the table's size on disk levels off
+    even where autovacuum is off or behind. VACUUM (not FULL) takes no lock that blocks
+    reads or writes; SKIP_LOCKED passes if autovacuum already works on the table. It runs
+    under the server's default statement timeout (no session SET: behind PgBouncer in
+    transaction mode that would leak to other clients); on a large table it may take
+    minutes, harmlessly."""
+    try:
+        await conn.execute(f"VACUUM (SKIP_LOCKED, ANALYZE) {table}")  # a fixed target name
+        return True
+    except asyncpg.PostgresError as exc:
+        log.warning("retention_vacuum_failed", table=table, error=repr(exc)[:200])
+        return False
 
 
 async def table_sizes(conn: asyncpg.Connection) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ republishes from the table with publisher confirms and marks rows replayed after
 confirm; purge deletes rows. Both write a `dlq_audit` row."""
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,12 @@ import orjson
 from handlers.queries import load_queries
 from workers import db, topology
 from workers.registry import all_routes
-from workers.runtime.amqp_codec import Faithful, decode_properties, without_headers
+from workers.runtime.amqp_codec import (
+    Faithful,
+    decode_properties,
+    property_values,
+    without_headers,
+)
 from workers.runtime.dead_letters import ingest_waiting
 from workers.runtime.delivered import DELIVERY_COUNT_HEADER, RUNTIME_HEADER_PREFIX
 
@@ -120,6 +126,20 @@ class DeadLetter:
                 "type": self.type, "event_id": self.event_id, "source": self.source,
                 "routing_key": self.routing_key, "rejected_at": self.rejected_at,
                 "attempt": self.attempt, "copies": self.copies, "detail": self.detail}
+
+    def as_json(self) -> dict[str, Any]:
+        """`dlq show --json`: the summary, every property and header, and the body (as
+        text when it is UTF-8, and always as base64). Values JSON lacks (bytes,
+        decimals) stay as they are: workers/cli/common.py writes them."""
+        values = property_values(self.properties)
+        headers = values.pop("headers", {})
+        try:
+            text: str | None = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return {**self.summary(), "properties": values, "headers": headers, "body": text,
+                "body_base64": base64.b64encode(self.body).decode("ascii")}
+
 
 
 # ---- reading --------------------------------------------------------------------------

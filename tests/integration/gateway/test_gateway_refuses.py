@@ -28,7 +28,8 @@ def without(e: dict[str, Any], attribute: str) -> dict[str, Any]:
 # The publisher's table (tests/integration/tooling/test_publisher_tooling.py), over HTTP.
 INVALID: list[tuple[str, bytes]] = [
     ("money_not_integer", orjson.dumps(order(amount_fen=12.5))),
-    ("schema_invalid", orjson.dumps(order(amount_fen="129900"))),
+    ("money_not_integer", orjson.dumps(order(amount_fen="129900"))),
+    ("schema_invalid", orjson.dumps(order(amount_fen=-1))),
     ("schema_invalid", orjson.dumps(order(coupon="x"))),
     ("event_type_unknown", orjson.dumps(event("order.cancelled", {"x": 1},
                                               source=ORDER_SOURCE))),

@@ -2,64 +2,33 @@
 driven by selenium): token access, live queue figures, a DLQ group replayed away."""
 
 import asyncio
-import contextlib
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
 import orjson
 import pytest
-import uvicorn
+from browser_helpers import ARTIFACTS, chromium, running_monitor
 from harness import Bus, run_worker_burst
-from ops_helpers import aget, applications, free_port, wait_until
-from selenium import webdriver
+from ops_helpers import aget, applications
 from selenium.common.exceptions import NoSuchElementException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from workers import topology
-from workers.ops.monitor.app import Monitor, create_app
+from workers.ops.monitor.app import Monitor
 from workers.settings import OpsSettings, Settings
 
 TOKEN = "t0ken-for-the-browser-test"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1800")
 
 
 @pytest.fixture
 async def monitor_url(settings: Settings) -> AsyncIterator[str]:
-    port = free_port()
     monitor = Monitor(settings, OpsSettings(), TOKEN, ["certification", "settlement"], None)
-    server = uvicorn.Server(uvicorn.Config(create_app(monitor), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        return server.started
-
-    await wait_until(up, 10, "the monitor to listen")
-    try:
+    async with running_monitor(monitor) as base:
         yield base
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)
-
-
-def chromium() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (*CHROMIUM_ARGS, f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def browse(base: str) -> dict[str, object]:

@@ -85,6 +85,26 @@ async def test_run_deletes_rows_past_their_windows_in_bounded_batches(
     assert metrics.RETENTION_ROWS_PRUNED.labels("inbox")._value.get() - before == 7
 
 
+async def test_freed_space_is_reused_so_the_size_on_disk_levels_off(
+        db: asyncpg.Connection) -> None:
+    """Month seven in a loop: rows arrive, age out, are pruned; with retention's VACUUM
+    the heap stops growing after the first turn (this machine runs with autovacuum off,
+    so nothing else would reclaim the space)."""
+    ops = OpsSettings(retention_pause_s=0, retention_inbox_s=DAY)
+    sizes = []
+    for turn in range(4):
+        await db.execute(
+            "INSERT INTO inbox (source, event_id, domain, type, body_sha256, outcome, "
+            "committed_at) SELECT 's', $1 || '-' || i, 'settlement', 't', '\\x00', "
+            "'processed', now() - interval '2 days' FROM generate_series(1, 4000) AS i",
+            f"turn{turn}")
+        report = await retention.prune(db, ops)
+        inbox = next(t for t in report.tables if t.table == "inbox")
+        assert (inbox.rows, inbox.vacuumed) == (4000, True)
+        sizes.append(await db.fetchval("SELECT pg_relation_size('inbox')"))
+    assert sizes[-1] <= sizes[0], f"the inbox heap kept growing: {sizes}"
+
+
 async def test_a_second_run_waits_for_nothing_and_deletes_nothing(
         db: asyncpg.Connection, settings: Settings) -> None:
     await add_rows(db, old=2, young=0)

@@ -28,7 +28,8 @@ VALID = [order(), event("certification.submitted", professional_application("app
 # (reason, body, routing key a careless upstream would publish it under)
 INVALID: list[tuple[str, bytes, str]] = [
     ("money_not_integer", orjson.dumps(order(amount_fen=12.5)), "order.confirmed"),
-    ("schema_invalid", orjson.dumps(order(amount_fen="129900")), "order.confirmed"),
+    ("money_not_integer", orjson.dumps(order(amount_fen="129900")), "order.confirmed"),
+    ("schema_invalid", orjson.dumps(order(amount_fen=-1)), "order.confirmed"),
     ("schema_invalid", orjson.dumps(order(coupon="x")), "order.confirmed"),
     ("schema_invalid", orjson.dumps(event("certification.submitted", {
         **professional_application("app-2", "acc-2"), "track": "interest"})),

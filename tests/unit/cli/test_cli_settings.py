@@ -67,7 +67,7 @@ EXTRA = {"worker --processes": (["worker", "--processes", "2"], {"Settings", "Op
          "bench statements": (["bench", "statements"], {"Settings", "OpsSettings"}),
          "statement --all": (["statement", "--all", "--month", "2021-08", "--output", "d"],
                              {"Settings"})}
-READS_NOTHING = {"schema export"}
+READS_NOTHING = {"schema export", "monitor-token"}
 
 
 def _commands(group: Any, prefix: str = "") -> list[str]:

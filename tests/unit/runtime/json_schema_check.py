@@ -12,8 +12,11 @@ from typing import Any
 CHECKED = frozenset({
     "type", "properties", "required", "additionalProperties", "const", "enum", "anyOf",
     "$ref", "items", "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum",
-    "exclusiveMinimum", "format", "maximum", "oneOf", "x-maxUtf8Bytes"})
-ANNOTATIONS = frozenset({"title", "description", "default", "$schema", "$defs"})
+    "exclusiveMinimum", "format", "maximum", "oneOf", "x-maxUtf8Bytes", "allOf", "if", "then",
+    "else"})
+# `x-businessChecks` documents the rules' checks; like `description`, it validates nothing.
+ANNOTATIONS = frozenset({"title", "description", "default", "$schema", "$defs",
+                         "x-businessChecks"})
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -26,7 +29,7 @@ def unsupported_keywords(schema: Any) -> set[str]:
             if key in ("properties", "$defs"):
                 for sub in value.values():
                     found |= unsupported_keywords(sub)
-            elif key not in ("const", "enum", "default", "required"):
+            elif key not in ("const", "enum", "default", "required") and key not in ANNOTATIONS:
                 found |= unsupported_keywords(value)
     elif isinstance(schema, list):
         for item in schema:
@@ -72,6 +75,11 @@ def errors(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = 
     found: list[str] = []
     if "type" in schema and not _is_type(instance, schema["type"]):
         return [f"{path}: not of type {schema['type']}"]
+    for part in schema.get("allOf", []):
+        found += errors(instance, part, root, path)
+    if "if" in schema:
+        branch = "else" if errors(instance, schema["if"], root, path) else "then"
+        found += errors(instance, schema.get(branch, {}), root, path)
     if "const" in schema and instance != schema["const"]:
         found.append(f"{path}: is not {schema['const']!r}")
     if "enum" in schema and instance not in schema["enum"]:

@@ -1,6 +1,7 @@
 """docs/asyncapi.yaml: current, valid AsyncAPI 3.0, and true to the catalogue and topology."""
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,19 @@ def test_channels_are_the_two_topic_exchanges_durable(doc: dict[str, Any]) -> No
             channel["address"], "topic", True)
     assert set(channels["events"]["messages"]) == CATALOGUE_INPUTS
     assert set(channels["results"]["messages"]) == CATALOGUE_RESULTS
+
+
+def test_the_vhost_is_a_server_variable_as_each_environment_has_its_own(
+        doc: dict[str, Any]) -> None:
+    publishing = (ROOT / "docs" / "publishing.md").read_text()
+    assert "one vhost per environment" in publishing  # what the document must agree with
+    [server] = doc["servers"].values()
+    assert server["variables"]["vhost"]["default"] == "/"
+    assert server["pathname"] == "/{vhost}"
+    templated = re.findall(r"{(\w+)}", server["host"] + server["pathname"])
+    assert sorted(templated) == sorted(server["variables"]) == ["host", "port", "vhost"]
+    for channel in doc["channels"].values():  # no binding fixes one vhost for all
+        assert "vhost" not in channel["bindings"]["amqp"]["exchange"]
 
 
 def test_one_persistent_operation_per_type_routed_by_its_type(doc: dict[str, Any]) -> None:

@@ -120,3 +120,31 @@ def test_catalogues_report_removed_and_new_types_and_keep_only_breaking() -> Non
     }
     assert set(breaking(changes, "input")) == {"deposit.gone"}
     assert set(breaking(changes, "result")) == {"deposit.gone", "deposit.paid"}
+
+
+TRACK_RULE = {"if": {"properties": {"track": {"const": "interest"}}, "required": ["track"]},
+              "then": {"required": ["interest"]}}
+OTHER_RULE = {"if": {"properties": {"track": {"const": "enterprise"}}, "required": ["track"]},
+              "then": {"required": ["enterprise"]}}
+
+
+def test_allof_conditions_added_are_narrower_dropped_wider_edited_both() -> None:
+    """A condition across fields ("the block named by `track`") changes which documents
+    are valid as much as a bound does, so the gate sees it."""
+    plain, one = obj(), {**obj(), "allOf": [TRACK_RULE]}
+    two = {**obj(), "allOf": [TRACK_RULE, OTHER_RULE]}
+    edited = {**obj(), "allOf": [{**TRACK_RULE, "then": {"required": ["enterprise"]}}]}
+    assert summary(plain, one) == [("$.data", "narrower")]
+    assert summary(one, two) == [("$.data", "narrower")]
+    assert summary(two, one) == [("$.data", "wider")]
+    assert sorted(summary(one, edited)) == [("$.data", "narrower"), ("$.data", "wider")]
+    assert summary(one, {**obj(), "allOf": [dict(reversed(TRACK_RULE.items()))]}) == []
+    [change] = compare(event(plain), event(one))
+    assert change.breaking("input") and not change.breaking("result")
+    assert "condition added" in str(change)
+
+
+def test_business_check_annotations_are_no_change() -> None:
+    checked = obj(id={**STR, "x-businessChecks": [{"reason": "id_number_invalid",
+                                                   "pattern": "^[0-9]{17}[0-9X]$"}]})
+    assert compare(event(obj()), event(checked)) == []

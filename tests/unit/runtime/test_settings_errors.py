@@ -18,7 +18,9 @@ BY_NAME = {"log_level": "abc", "log_format": "xml", "metrics_host": "bad/host",
            "monitor_host": "two words", "management_url": "ftp://elsewhere",
            "role_prefix": "Bad Prefix!"}
 # Fields where any text is a valid value, and why.
-FREE_TEXT = {"monitor_token": "any text is a token; unset, the dashboard refuses to start"}
+FREE_TEXT = {"monitor_token": "any text is a token; unset, the dashboard refuses to start",
+             "monitor_token_file": "any path; only `haodian monitor` reads it, and refuses "
+                                   "an unreadable one (tests/unit/ops/test_monitor_token.py)"}
 
 
 def variable(model: type[BaseSettings], field: str) -> str:

@@ -4,11 +4,15 @@ Access: the token as `Authorization: Bearer <token>`, or once as /?token=<token>
 sets an HttpOnly, SameSite=Strict cookie and redirects to / (the token leaves the URL).
 Replay and purge are POSTs with a JSON body {"reason", "confirm": true} and the
 X-Haodian-Action header, which no cross-site form can send; a purge names a reason or
-says "all": true. Each writes its audit row through workers/tools/dlq.py."""
+says "all": true. Each writes its audit row through workers/tools/dlq.py.
+
+The chart history is sampled in the background (history_loop, history.py), served as
+/api/history?since=<Unix s>[&fields=a,b] and embedded in the page for its last hour."""
 
 import asyncio
 import contextlib
 import hmac
+import math
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -24,7 +28,7 @@ from starlette.routing import Route
 from workers import topology
 from workers.ops import metrics as exported
 from workers.ops import scale, status
-from workers.ops.monitor import assets, data, page
+from workers.ops.monitor import assets, data, history, page
 from workers.settings import OpsSettings, Settings
 from workers.tools import dlq
 
@@ -50,6 +54,8 @@ class Monitor:
         self.management_url = management_url
         self._status: tuple[float, dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
+        self.history = history.History(self.domains, ops.monitor_history_every_s,
+                                       ops.monitor_history_keep_s, ops.lag_window_s)
 
     def authorized(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -79,10 +85,27 @@ class Monitor:
         groups = await self.dlq_groups()  # ingests first: the figures below then agree
         report, business = await asyncio.gather(self.report(),
                                                 data.business(str(self.s.database_url)))
-        return HTMLResponse(page.page(report, groups, business, assets.CSS))
+        now = time.time()
+        charts = {**self.history.as_json(since=now - history.PAGE_WINDOW_S,
+                                         fields=history.CHARTED), "now": now}
+        return HTMLResponse(page.page(report, groups, business, assets.CSS, charts))
 
     async def api_status(self, request: Request) -> Response:
         return json_response(await self.report())
+
+    async def api_history(self, request: Request) -> Response:
+        """The samples after `since` (Unix seconds; default: all kept), every field or
+        those named in `fields` (comma-separated)."""
+        try:
+            since = float(request.query_params.get("since", "-inf"))
+        except ValueError:
+            return json_response({"error": "since: Unix seconds"}, 400)
+        if math.isnan(since):
+            return json_response({"error": "since: Unix seconds"}, 400)
+        named = request.query_params.get("fields")
+        fields = named.split(",") if named else history.FIELDS
+        return json_response({**self.history.as_json(since=since, fields=fields),
+                              "now": time.time()})
 
     async def dlq_groups(self) -> dict[str, list[dict[str, Any]]]:
         return await data.dlq_groups(str(self.s.amqp_url), str(self.s.database_url),
@@ -146,6 +169,22 @@ class Monitor:
         groups = await self.dlq_groups()
         exported.DEAD_LETTERS.replace(self.places, groups, time.time())
 
+    async def history_loop(self) -> None:
+        """Sample the status report into the chart history every monitor_history_every_s
+        (a sample slower than the period skips the periods it overran). Its own report,
+        not the viewers' cache: a page must not be served a sample taken before its
+        request's own DLQ ingest."""
+        every, due = self.ops.monitor_history_every_s, time.monotonic()
+        while True:
+            try:
+                self.history.record(await status.collect(self.s, self.ops, self.domains,
+                                                         self.management_url))
+            except Exception as exc:  # a gap in the charts, not a dead sampler
+                log.warning("history_sample_failed", error=repr(exc)[:200])
+            now = time.monotonic()
+            due += every * max(1, math.ceil((now - due) / every))
+            await asyncio.sleep(due - now)
+
     async def scale_loop(self) -> None:
         """Keep the gauges of /metrics current: dead letters, then the scale advice."""
         while True:
@@ -172,13 +211,16 @@ def create_app(monitor: Monitor) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(monitor.scale_loop())
+        tasks = [asyncio.create_task(monitor.scale_loop()),
+                 asyncio.create_task(monitor.history_loop())]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     return Starlette(routes=[
         Route("/", monitor.index),
@@ -187,6 +229,7 @@ def create_app(monitor: Monitor) -> Starlette:
         Route("/api/status", guarded(monitor.api_status)),
         Route("/api/dlq", guarded(monitor.api_dlq)),
         Route("/api/business", guarded(monitor.api_business)),
+        Route("/api/history", guarded(monitor.api_history)),
         Route("/api/dlq/{domain}/{action}", guarded(monitor.dlq_action), methods=["POST"]),
         Route("/metrics", guarded(monitor.metrics)),
     ], lifespan=lifespan)

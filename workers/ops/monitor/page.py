@@ -4,18 +4,23 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+import orjson
+
+from workers.ops import rates
+from workers.ops.monitor.history import CHARTS
 from workers.ops.monitor.statement import link_form as statement_link
 from workers.ops.status import duration, shown_tables, size
 
 QUEUE_ROWS = (("ready", "ready"), ("unacked", "unacked"), ("consumers", "consumers"),
-              ("publish_rate", "publish /s"), ("deliver_rate", "deliver /s"),
-              ("ack_rate", "ack /s"), ("dlq", "DLQ"), ("retry", "retry"),
+              ("publish_rate", "publish/s"), ("deliver_rate", "deliver/s"),
+              ("ack_rate", "ack/s"), ("dlq", "DLQ"), ("retry", "retry"),
               ("oldest_ready_age_s", "oldest ready (est.)"), ("lag_p50_s", "lag p50"),
-              ("lag_p99_s", "lag p99"), ("committed_per_s", "committed /s"),
-              ("workers", "live workers"))
+              ("lag_p99_s", "lag p99"), ("committed_per_s", "committed/s"),
+              ("workers", "live workers"))  # rates get their window: rates.labels
 
 
 DURATIONS = ("oldest_ready_age_s", "lag_p50_s", "lag_p99_s")
+CHART_W, CHART_H = 460, 200
 
 
 def fmt(key: str, value: Any) -> str:
@@ -46,19 +51,21 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], table_id: str 
 
 def queues_section(report: dict[str, Any]) -> str:
     domains = report["domains"]
+    windowed = rates.labels(report["lag_window_s"])  # every rate with its window
     source = ("RabbitMQ management API" if report["source"] == "management"
               else "AMQP passive declares — " + report["source_note"])
     rows = []
     for key, label in QUEUE_ROWS:
-        cells = [escape(label)]
+        cells = [escape(windowed.get(key, label))]
         for name, d in domains.items():
             alert = ' class="alert"' if key == "dlq" and d[key] else ""
             cells.append(f'<span id="q-{name}-{key}"{alert}>{escape(fmt(key, d[key]))}</span>')
         rows.append(cells)
     charts = "".join(
-        f'<figure><figcaption>{escape(n)}: ready, unacked, ack/s</figcaption>'
-        f'<canvas id="chart-{escape(n)}" width="360" height="140"></canvas></figure>'
-        for n in domains)
+        f'<figure><figcaption>{escape(n)}: {escape(what)} (last hour, UTC)</figcaption>'
+        f'<canvas id="chart-{escape(n)}-{chart}" class="chart" data-domain="{escape(n)}" '
+        f'data-chart="{chart}" width="{CHART_W}" height="{CHART_H}"></canvas></figure>'
+        for n in domains for chart, what, *_ in CHARTS)
     u = report["unroutable"]
     unroutable = (f'<p>{escape(u["name"])} (no domain took them): waiting '
                   f'<span id="unroutable-ready">{u["ready"]:,}</span>, kept '
@@ -144,17 +151,26 @@ def business_section(b: dict[str, Any]) -> str:
             "</div></section>")
 
 
+def embedded_json(element_id: str, value: Any) -> str:
+    """A value for the page's script as an inert JSON block: "<" only inside JSON strings,
+    written as \\u003c there, so no "</script>" or "<!--" can end or bend it."""
+    text = orjson.dumps(value).decode().replace("<", "\\u003c")
+    return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
+
+
 def page(report: dict[str, Any], groups: dict[str, list[dict[str, Any]]],
-         business: dict[str, Any], css: str) -> str:
+         business: dict[str, Any], css: str, history: dict[str, Any] | None = None) -> str:
+    """The whole page; `history` (history.History.as_json) draws the charts on load."""
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<title>haodian monitor</title>"
             f"<style>{css}</style></head><body><header><h1>haodian monitor</h1>"
-            f'<span class="muted">overdue certification reviews: '
+            f'<span class="note">overdue certification reviews: '
             f'{report["overdue_reviews"]}</span></header><main>'
             + queues_section(report) + dlq_section(groups) + workers_section(report["workers"])
             + tables_section(report.get("tables", []))
             + business_section(business)
-            + '</main><script src="/static/monitor.js"></script></body></html>')
+            + "</main>" + embedded_json("history-data", history)
+            + '<script src="/static/monitor.js"></script></body></html>')
 
 
 def refused() -> str:

@@ -15,6 +15,7 @@ from workers.cli.printable import shown
 from workers.cli.retention import retention_app
 from workers.cli.roles import roles_app
 from workers.cli.schema import schema_app
+from workers.cli.statement import statement as statement_command
 from workers.settings import OpsSettings, Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -105,7 +106,7 @@ def _supervise(s: Settings, ops: OpsSettings, processes: int, burst: bool,
 @app.command()
 def bench(
     domain: Annotated[str, typer.Argument(help="certification, compliance, settlement, "
-                                        "or gateway")],
+                                        "gateway, or statements")],
     events: Annotated[int, typer.Option(help="pre-filled events to drain")] = 20000,
     latency_s: Annotated[float, typer.Option(help="seconds at half rate; 0 = skip")] = 20,
     run_orders: Annotated[int, typer.Option(help="settlement: due orders in one run; 0 = skip")
@@ -139,6 +140,16 @@ def bench(
                   "store)[/red]")
         raise typer.Exit(2)
     logs.configure("warning", "console")
+    if domain == "statements":  # statement rendering: time and peak RSS (docs/statements.md)
+        import orjson
+
+        from workers.bench.statements import bench_statements_in
+
+        where = "haodian_bench_statements" if place == "haodian_bench" else place
+        report = run(bench_statements_in(s, where, events, console))
+        console.print_json(orjson.dumps(report).decode())
+        console.print(f"report: {save(report, out)}")
+        return
     if domain == "gateway":  # events/s through `haodian gateway` beside bare AMQP publishing
         from workers.bench.gateway import bench_gateway, print_gateway_report
 
@@ -176,3 +187,4 @@ app.command()(publish.publish)
 app.command()(ops.status)
 app.command()(ops.monitor)
 app.command(name="monitor-token")(ops.monitor_token)
+app.command()(statement_command)

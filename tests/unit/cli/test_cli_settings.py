@@ -60,9 +60,13 @@ READS: dict[str, tuple[list[str], set[str]]] = {
     "dlq purge": (["dlq", "purge", "-d", "settlement"], {"Settings"}),
     "ledger verify": (["ledger", "verify"], {"Settings"}),
     "ledger balance": (["ledger", "balance", "--store", "s-1"], {"Settings"}),
+    "statement": (["statement", "--store", "s-1", "--month", "2021-08"], {"Settings"}),
 }
 EXTRA = {"worker --processes": (["worker", "--processes", "2"], {"Settings", "OpsSettings"}),
-         "bench gateway": (["bench", "gateway"], {"Settings", "GatewaySettings"})}
+         "bench gateway": (["bench", "gateway"], {"Settings", "GatewaySettings"}),
+         "bench statements": (["bench", "statements"], {"Settings", "OpsSettings"}),
+         "statement --all": (["statement", "--all", "--month", "2021-08", "--output", "d"],
+                             {"Settings"})}
 READS_NOTHING = {"schema export", "monitor-token"}
 
 

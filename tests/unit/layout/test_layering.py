@@ -5,7 +5,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("schema", "handlers", "workers")
-ROOMS = ("cli", "tools", "contract", "demo", "gateway", "ops", "bench", "access")
+ROOMS = ("cli", "tools", "contract", "demo", "gateway", "ops", "bench", "access",
+         "statements")
 TOP_LEVEL = {"__init__", "__main__", "settings", "db", "broker", "logs", "masking", "topology",
              "registry", "reasons"}
 

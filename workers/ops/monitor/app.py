@@ -148,6 +148,15 @@ class Monitor:
                  count=count, actor=actor)
         return json_response({"action": action, "domain": domain, "count": count})
 
+    async def statement(self, request: Request) -> Response:
+        """A store-month's statement (workers/ops/monitor/statement.py); the page's own
+        401 for a browser without the token."""
+        if not self.authorized(request):
+            return HTMLResponse(page.refused(), 401)
+        from workers.ops.monitor.statement import statement_page
+
+        return await statement_page(str(self.s.database_url), request)
+
     async def script(self, request: Request) -> Response:
         return Response(assets.JS, media_type="text/javascript")
 
@@ -216,6 +225,7 @@ def create_app(monitor: Monitor) -> Starlette:
     return Starlette(routes=[
         Route("/", monitor.index),
         Route("/static/monitor.js", monitor.script),
+        Route("/statement", monitor.statement),
         Route("/api/status", guarded(monitor.api_status)),
         Route("/api/dlq", guarded(monitor.api_dlq)),
         Route("/api/business", guarded(monitor.api_business)),

@@ -8,6 +8,7 @@ import orjson
 
 from workers.ops import rates
 from workers.ops.monitor.history import CHARTS
+from workers.ops.monitor.statement import link_form as statement_link
 from workers.ops.status import duration, shown_tables, size
 
 QUEUE_ROWS = (("ready", "ready"), ("unacked", "unacked"), ("consumers", "consumers"),
@@ -144,7 +145,7 @@ def business_section(b: dict[str, Any]) -> str:
             f'<h3>Overdue reviews: <span id="overdue">{b["overdue_review_count"]}</span></h3>'
             f'{overdue}</div>'
             f'<div><h3>Products</h3>{products}<h3>Deposits refunded</h3>{deposits}</div>'
-            f'<div><h3>Settlements paid</h3>{settled}'
+            f'<div><h3>Settlements paid</h3>{settled}{statement_link()}'
             f'<h3>Commission and payouts per day</h3>{per_day}</div>'
             f'<div><h3>Daily active buyers and GMV</h3>{buyers}</div>'
             "</div></section>")

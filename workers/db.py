@@ -21,6 +21,7 @@ tells the runtime, which then treats the batch as not committed (docs/operations
 Failover).
 """
 
+import ssl
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -86,13 +87,33 @@ def split_url(url: object) -> tuple[str, int]:
     return urlunsplit(parts._replace(query=urlencode(rest))), size
 
 
+class DatabaseTLSRefused(ConnectionError):
+    """The server's TLS certificate did not verify (sslmode=verify-ca/verify-full)."""
+
+
+def _tls_refused(exc: ssl.SSLCertVerificationError, url: object) -> DatabaseTLSRefused:
+    query = dict(parse_qsl(urlsplit(str(url)).query))
+    root = query.get("sslrootcert", "~/.postgresql/root.crt")
+    return DatabaseTLSRefused(
+        f"PostgreSQL TLS certificate of {', '.join(hosts(url))} not trusted: "
+        f"{exc.verify_message or exc} (sslmode={query.get('sslmode', 'prefer')}, verified "
+        f"against {root}; set ?sslrootcert= in HAODIAN_DATABASE_URL to the CA that signed "
+        "the server's certificate, and name the host the certificate names)")
+
+
 async def connect(url: object, **kwargs: Any) -> asyncpg.Connection:
     dsn, cache = split_url(url)
-    return await asyncpg.connect(dsn, statement_cache_size=cache, connection_class=Connection,
-                                 **kwargs)
+    try:
+        return await asyncpg.connect(dsn, statement_cache_size=cache,
+                                     connection_class=Connection, **kwargs)
+    except ssl.SSLCertVerificationError as exc:
+        raise _tls_refused(exc, url) from exc
 
 
 async def create_pool(url: object, **kwargs: Any) -> asyncpg.Pool:
     dsn, cache = split_url(url)
-    return await asyncpg.create_pool(dsn, statement_cache_size=cache,
-                                     connection_class=Connection, **kwargs)
+    try:
+        return await asyncpg.create_pool(dsn, statement_cache_size=cache,
+                                         connection_class=Connection, **kwargs)
+    except ssl.SSLCertVerificationError as exc:
+        raise _tls_refused(exc, url) from exc

@@ -26,7 +26,7 @@ _UUID_ONLY = re.compile(_UUID)
 # Letters and digits joined by single spaces or hyphens: where a glued or split number hides.
 _RUN = re.compile(r"[0-9A-Za-z]+(?:[ -][0-9A-Za-z]+)*")
 _LENGTH = 18
-_MIN_DIGITS = 8  # a USCC has at least its 6-digit region code and 2 more; a resident id 17
+_MIN_DIGITS = 7  # a USCC: 6-digit region code and at least 1 more (A1000000…); an id: 17
 _ENOUGH_DIGITS = re.compile(rf"(?:[^0-9]*[0-9]){{{_MIN_DIGITS}}}")  # the cheap test first
 
 _RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

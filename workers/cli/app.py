@@ -30,7 +30,13 @@ app.add_typer(retention_app, name="retention")
 
 
 def main() -> None:
-    app()
+    from workers.broker import TLSRefused
+    from workers.db import DatabaseTLSRefused
+    try:
+        app()
+    except (TLSRefused, DatabaseTLSRefused) as exc:  # a setting to fix, not a crash
+        err.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
 
 
 # ---- migrate ----------------------------------------------------------------------------

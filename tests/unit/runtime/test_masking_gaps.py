@@ -87,6 +87,13 @@ def test_any_valid_number_glued_or_split_is_masked(number: str, before: str, aft
     assert masked.count("*") >= 10
 
 
+def test_a_uscc_with_only_seven_digits_is_masked() -> None:
+    """Found by the property below: a USCC may start with a letter (A, N, Y) and carry only
+    its 6-digit region code and one more digit; the cheap digit-count test missed it."""
+    masked = mask("x A1000000AAAAAAAABB y")
+    assert "A1000000AAAAAAAABB" not in masked and masked.count("*") == 13
+
+
 ORDER_ID = st.integers(1, 10**17 - 1).map(lambda n: f"o-{n}")
 # Up to a billion yuan in text; a standalone run of 12-19 digits is taken for a credential
 # or bank card number (amounts in log fields are integers, never masked).

@@ -17,6 +17,7 @@ from workers.statements.model import (
     Line,
     Refund,
     Settled,
+    Totals,
 )
 
 TITLE = ("商家对账单", "Merchant statement")
@@ -135,6 +136,26 @@ def movement_rows(header: Header) -> list[tuple[str, str, int, int]]:
         accounts.index(k[1]) if k[1] in accounts else len(accounts), k[1]))
     return [(k, a, header.movements[(k, a)].lines, header.movements[(k, a)].amount_fen)
             for k, a in keys]
+
+
+def total_rows(header: Header, t: Totals) -> list[tuple[str, int]]:
+    """The totals block, (label, fen) in order: the same lines in CSV and HTML."""
+    return [
+        ("确认收货 orders confirmed", header.moved("order_confirmed", "pending")),
+        ("结算前退款 refunds before settlement", t.refund_fen),
+        ("结算订单净额 net settled", t.net_fen),
+        ("技术服务费 commission charged", t.commission_fen),
+        ("应结金额 payout", t.payout_fen),
+        ("抵扣欠款 debt offset from payouts", t.debt_offset_fen),
+        ("实际打款 transferred", t.transferred_fen),
+        ("追回退款 clawed back", t.clawback_refund_fen),
+        ("退还服务费 commission returned", t.commission_returned_fen),
+        ("商家承担 store debit", t.store_debit_fen),
+        ("保证金缴纳 deposit paid", t.deposit_paid_fen),
+        ("保证金抵扣欠款 debt paid from deposit", t.deposit_offset_fen),
+        ("保证金退还 deposit refunded", t.deposit_refund_fen),
+        ("本对账单净技术服务费 commission net on this statement", t.commission_net_fen),
+    ]
 
 
 def both(pair: tuple[str, str]) -> str:

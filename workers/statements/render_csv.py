@@ -117,22 +117,7 @@ class CsvRenderer:
         header = self.header
         assert header is not None
         t = totals
-        for item, fen in (
-            ("确认收货 orders confirmed", header.moved("order_confirmed", "pending")),
-            ("结算前退款 refunds before settlement", t.refund_fen),
-            ("结算订单净额 net settled", t.net_fen),
-            ("技术服务费 commission charged", t.commission_fen),
-            ("应结金额 payout", t.payout_fen),
-            ("抵扣欠款 debt offset from payouts", t.debt_offset_fen),
-            ("实际打款 transferred", t.transferred_fen),
-            ("追回退款 clawed back", t.clawback_refund_fen),
-            ("退还服务费 commission returned", t.commission_returned_fen),
-            ("商家承担 store debit", t.store_debit_fen),
-            ("保证金缴纳 deposit paid", t.deposit_paid_fen),
-            ("保证金抵扣欠款 debt paid from deposit", t.deposit_offset_fen),
-            ("保证金退还 deposit refunded", t.deposit_refund_fen),
-            ("本对账单净技术服务费 commission net on this statement", t.commission_net_fen),
-        ):
+        for item, fen in labels.total_rows(header, t):
             self._row("total", item, {"amount": fen})
         for month, fen in sorted(t.by_month.items()):
             self._row("total", "技术服务费（按结算月） commission by store-month", {"amount": fen},

@@ -10,13 +10,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aio_pika
+import asyncpg
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
@@ -129,6 +131,21 @@ async def run_worker_burst(settings: Settings, domains: Sequence[str],
     worker = Worker(settings, resolve(list(domains)), burst=True, burst_idle_s=0.3)
     await asyncio.wait_for(worker.run(), timeout_s)
     return worker
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout_s: float, what: str,
+                   every_s: float = 0.25) -> None:
+    """Poll until `predicate` holds; a server that is away (OSError, a PostgreSQL error)
+    counts as "not yet", for tests that stop, kill or fail over the servers."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if await predicate():
+                return
+        except (OSError, asyncpg.PostgresError):
+            pass
+        await asyncio.sleep(every_s)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def scalar(settings: Settings, sql: str) -> int:

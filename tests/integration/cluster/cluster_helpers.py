@@ -1,18 +1,15 @@
 """Helpers of the cluster tier: queue replication read from the management API, the load,
 the worker's figures (duplicates dropped, node switches), the pause a node loss caused."""
 
-import asyncio
 import itertools
 import re
-import time
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from harness import Bus, event, scalar
 from rabbit_cluster import Node, RabbitCluster
 
@@ -61,19 +58,6 @@ async def bus_on(amqp_url: str) -> AsyncIterator[Bus]:
     connection = await broker.connect(amqp_url)
     async with connection:
         yield await Bus.open(connection)
-
-
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout_s: float,
-                   what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if await predicate():
-                return
-        except (OSError, asyncpg.PostgresError):
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def inbox_count(settings: Settings) -> int:

@@ -38,9 +38,8 @@ from cluster_helpers import (
     replication,
     settled,
     switches,
-    wait_for,
 )
-from harness import WorkerProcess, run_worker_burst, scalar
+from harness import WorkerProcess, run_worker_burst, scalar, wait_for
 from rabbit_cluster import Node, RabbitCluster, free_port
 from typer.testing import CliRunner, Result
 

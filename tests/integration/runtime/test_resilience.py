@@ -9,9 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import asyncpg
 import pytest
-from harness import Bus, WorkerProcess, event, scalar
+from harness import Bus, WorkerProcess, event, scalar, wait_for
 
 from workers import topology
 from workers.settings import Settings
@@ -24,18 +23,6 @@ def applications(n: int, prefix: str) -> list[dict]:
         "application_id": f"{prefix}-{i}", "account_id": f"{prefix}-acc-{i}",
         "account_name": "Tea lover", "track": "interest", "interest": {"field": "tea"}})
         for i in range(n)]
-
-
-async def wait_for(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if await predicate():
-                return
-        except (OSError, asyncpg.PostgresError):
-            pass
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def all_done(settings: Settings, n: int) -> bool:

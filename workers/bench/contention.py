@@ -35,6 +35,8 @@ import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from workers import db
+
 LOCK_WAITERS = """
 SELECT wait_event, left(query, 400) AS query FROM pg_stat_activity
 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
@@ -122,7 +124,7 @@ class Contention:
         self.scraped: Counter[str] | None = None
 
     async def start(self) -> None:
-        self.conn = await asyncpg.connect(self.database_url)
+        self.conn = await db.connect(self.database_url)
         self.deadlocks_before = int(await self.conn.fetchval(DEADLOCKS) or 0)
         self.scraped = await scrape(self.ports)
         self.started = time.monotonic()

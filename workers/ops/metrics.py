@@ -8,6 +8,7 @@ measures is registered here: the scale advice and the dead letters kept in Postg
 depth is no longer the count an alert should watch)."""
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -34,12 +35,12 @@ class DeadLetterCounts(Collector):
         self.counts: dict[tuple[str, str], int] = {}
         self.refreshed_at = 0.0
 
-    def replace(self, places: Iterable[str], groups: Mapping[str, Iterable[Mapping[str, object]]],
+    def replace(self, places: Iterable[str], groups: Mapping[str, Iterable[Mapping[str, Any]]],
                 at: float) -> None:
         counts: dict[tuple[str, str], int] = {}
         for place, found in groups.items():
             for group in found:
-                counts[(place, str(group["reason"]))] = int(str(group["count"]))
+                counts[(place, str(group["reason"]))] = int(group["count"])
         self.places, self.counts, self.refreshed_at = list(places), counts, at
 
     def collect(self) -> Iterator[Metric]:

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from handlers.base import SHANGHAI
 from workers.ops.monitor import data
 from workers.settings import Settings
 
@@ -38,8 +39,7 @@ async def run_panel(conn: asyncpg.Connection, sql: str) -> list[dict[str, Any]]:
 
 
 def day_of(at: datetime) -> date:
-    from zoneinfo import ZoneInfo
-    return at.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return at.astimezone(SHANGHAI).date()
 
 
 def fen(yuan: Decimal) -> int:

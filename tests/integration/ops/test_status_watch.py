@@ -158,8 +158,7 @@ class Tmux:
 @pytest.fixture(params=[HEIGHT, HEIGHT - 1], ids=["80x24", "80x23 under a status line"])
 def tmux(request: pytest.FixtureRequest, settings: Settings, management: str
          ) -> Iterator[Tmux]:
-    if not Path(TMUX).exists():
-        pytest.skip("tmux is not installed")
+    assert Path(TMUX).exists(), "tmux is missing: run `bash scripts/setup`"
     env = settings_env(settings) | {"HAODIAN_MANAGEMENT_URL": management, "TERM": "xterm"}
     for sized in ("COLUMNS", "LINES"):
         env.pop(sized, None)

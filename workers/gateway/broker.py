@@ -96,7 +96,10 @@ class Broker:
                 "broker_refused",
                 f"no confirm from the broker within {self.confirm_timeout_s} s") from None
         except Exception as exc:  # nack, return, lost connection or channel: all the same here
-            if not isinstance(exc, aio_pika.exceptions.DeliveryError):  # a return is not
+            # Only a return (unroutable) leaves the channel sound. A nack can mean the
+            # channel still points at a quorum queue leader that died (RabbitMQ 3.x keeps
+            # nacking on it): the next request opens a fresh connection.
+            if not isinstance(getattr(exc, "frame", None), aiormq.spec.Basic.Return):
                 self._forget(exchange)
             raise BrokerUnavailable("broker_refused", _short(exc)) from None
         if not isinstance(confirmation, aiormq.spec.Basic.Ack):

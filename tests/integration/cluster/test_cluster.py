@@ -212,6 +212,7 @@ async def test_the_publisher_moves_to_another_node_when_its_node_is_lost(
 
 
 SENDERS = 8
+GAP_LIMIT_S = 20.0  # a leader election and reconnection, with room for a loaded machine
 
 
 async def test_the_gateway_answers_202_only_after_a_confirm_across_a_node_loss(
@@ -259,10 +260,14 @@ async def test_the_gateway_answers_202_only_after_a_confirm_across_a_node_loss(
     after = [(s, when) for _, s, when in answers if when > killed_at]
     first_202 = min((when for s, when in after if s == 202), default=None)
     assert first_202 is not None, "no 202 after the node loss: the gateway did not move"
-    late_503 = sum(1 for s, when in after if s == 503 and when > first_202)
-    assert late_503 <= SENDERS, f"503 after the gap closed: {late_503}: {details}"
-    print(f"\ngateway across a node loss: {dict(statuses)}, gap "
-          f"{first_202 - killed_at:.2f} s")
+    # The gap is the broker's failover: the quorum queue may nack for a few seconds while
+    # its members elect a leader, even after a first confirm on the new node. 503s must
+    # stay inside that window, never go on after it.
+    last_503 = max((when for s, when in after if s == 503), default=killed_at)
+    assert last_503 - killed_at <= GAP_LIMIT_S, (
+        f"503s for {last_503 - killed_at:.1f} s after the node loss: {details}")
+    print(f"\ngateway across a node loss: {dict(statuses)}, first 202 after "
+          f"{first_202 - killed_at:.2f} s, last 503 after {last_503 - killed_at:.2f} s")
 
     accepted = {i for i, s, _ in answers if s == 202}
     await run_worker_burst(cluster_settings, ["settlement"], timeout_s=180)
